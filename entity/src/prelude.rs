@@ -1,0 +1,9 @@
+pub use super::api_keys::Entity as ApiKeys;
+pub use super::audit_events::Entity as AuditEvents;
+pub use super::companies::Entity as Companies;
+pub use super::memberships::Entity as Memberships;
+pub use super::refresh_tokens::Entity as RefreshTokens;
+pub use super::revocation_events::Entity as RevocationEvents;
+pub use super::service_clients::Entity as ServiceClients;
+pub use super::signing_keys::Entity as SigningKeys;
+pub use super::users::Entity as Users;

@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+/// Append-only log; `id` is a monotonic auto-increment cursor.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "revocation_events")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub user_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub role: Option<String>,
+    pub not_after: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,19 @@
+//! Parsed, validated values. Each is built once at the edge, so the rest of
+//! the code never sees an unchecked email, password, plan or name.
+
+mod email;
+mod names;
+mod password;
+mod plan;
+mod role;
+
+pub use email::Email;
+pub use names::{CompanyName, KeyName};
+pub use password::Password;
+pub use plan::Plan;
+pub use role::Role;
+
+/// Why a value was refused; the message is safe to show to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);

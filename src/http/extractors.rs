@@ -1,0 +1,131 @@
+//! Request extractors: bodies parsed with field-level errors, bearer tokens
+//! verified against keys and revocation state held in memory.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::{Claims, TokenKind};
+
+/// A JSON body. Syntax errors are `parse_error`; a missing or mistyped field is
+/// `invalid` with `attr` naming it.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(ApiError::from_payload_error)?;
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() {
+            let attr = missing_field(&inner).or_else(|| (path != ".").then_some(path));
+            ApiError::Invalid {
+                attr,
+                detail: first_sentence(&inner),
+            }
+        } else {
+            ApiError::ParseError(format!("Malformed JSON body: {}", first_sentence(&inner)))
+        }
+    })
+}
+
+fn missing_field(e: &serde_json::Error) -> Option<String> {
+    let msg = e.to_string();
+    let rest = msg.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// serde's message without its " at line 1 column 9" suffix, capitalised.
+fn first_sentence(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or_default();
+    let mut chars = msg.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => "Invalid value.".to_owned(),
+    }
+}
+
+/// The bearer token of the request, if any, without verifying it.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// A caller holding a valid, unrevoked token of either kind.
+pub struct Authenticated {
+    pub claims: Claims,
+}
+
+impl Authenticated {
+    pub fn require_short_lived(&self) -> Result<(), ApiError> {
+        match self.claims.kind {
+            TokenKind::ShortLived => Ok(()),
+            TokenKind::Private => Err(ApiError::ShortLivedTokenRequired),
+        }
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
+    if req.headers().get(header::AUTHORIZATION).is_none() {
+        return Err(ApiError::NotAuthenticated);
+    }
+    let token = bearer_token(req).ok_or(ApiError::InvalidToken)?;
+    let claims = state.authenticate_token(token)?;
+    Ok(Authenticated { claims })
+}
+
+/// Where a request came from, for the audit log.
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl FromRequest for ClientInfo {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ip = req.peer_addr().map(|a| a.ip().to_string());
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect());
+        std::future::ready(Ok(ClientInfo { ip, user_agent }))
+    }
+}

@@ -1,0 +1,42 @@
+//! The HTTP API: one module per resource, wired here.
+
+pub mod auth;
+pub mod extractors;
+pub mod health;
+pub mod request_id;
+pub mod well_known;
+
+use actix_web::{web, HttpResponse, Resource};
+
+use crate::error::ApiError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
+        .service(resource("/.well-known/jwks.json").route(web::get().to(well_known::jwks)))
+        .service(
+            resource("/.well-known/oauth-authorization-server")
+                .route(web::get().to(well_known::metadata)),
+        )
+        .service(resource("/api/v1/auth/login").route(web::post().to(auth::login)))
+        .service(resource("/api/v1/auth/refresh").route(web::post().to(auth::refresh)))
+        .service(resource("/api/v1/auth/logout").route(web::post().to(auth::logout)))
+        .service(resource("/api/v1/auth/me").route(web::get().to(auth::me)));
+}
+
+/// A resource whose unknown methods answer 405 in the documented shape.
+fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(|| async {
+        ApiError::MethodNotAllowed.into_response()
+    }))
+}
+
+pub async fn not_found() -> HttpResponse {
+    ApiError::NotFound.into_response()
+}
+
+impl ApiError {
+    pub fn into_response(self) -> HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}

@@ -1,0 +1,32 @@
+//! JWKS and RFC 8414 authorization server metadata.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::state::AppState;
+
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        // Short, so a rotated-in key is seen soon by verifiers that cache.
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .body(state.keys.current().jwks().to_vec())
+}
+
+pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
+    let issuer = state.settings.issuer.trim_end_matches('/');
+    HttpResponse::Ok().json(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "introspection_endpoint": format!("{issuer}/api/v1/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "revocation_endpoint": format!("{issuer}/api/v1/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "response_types_supported": [],
+        "grant_types_supported": ["refresh_token"],
+        "token_endpoint_auth_signing_alg_values_supported": ["EdDSA"],
+        "introspection_endpoint_auth_signing_alg_values_supported": ["EdDSA"],
+        "service_documentation": format!("{issuer}/api/v1/openapi.json"),
+    }))
+}

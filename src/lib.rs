@@ -1,0 +1,17 @@
+//! latchkey: a standalone authentication service that issues tokens.
+
+pub mod cli;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod passwords;
+pub mod revocation;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod tokens;
+
+/// The crate-wide result: errors are rendered by `ApiError`.
+pub type Result<T, E = error::ApiError> = std::result::Result<T, E>;

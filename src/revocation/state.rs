@@ -1,0 +1,228 @@
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::RwLock;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::Role;
+use crate::store::revocation_events::RevocationEvent;
+use crate::tokens::{Claims, TokenKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyEntry {
+    pub company_id: Uuid,
+    pub user_id: Uuid,
+    pub expires_at: i64,
+}
+
+#[derive(Default, Clone, Copy)]
+struct UserCutoff {
+    disabled: bool,
+    /// Tokens issued before this instant (unix ms) are dead.
+    valid_after_ms: Option<i64>,
+}
+
+#[derive(Default)]
+struct Inner {
+    active_keys: HashMap<Uuid, KeyEntry>,
+    /// Deleted keys, kept until they would have expired, so a late replay of
+    /// their creation cannot bring them back.
+    deleted_keys: HashMap<Uuid, i64>,
+    /// Revoked short-lived token ids, with their `exp`.
+    revoked_jtis: HashMap<Uuid, i64>,
+    users: HashMap<Uuid, UserCutoff>,
+    memberships: HashMap<(Uuid, Uuid), Role>,
+}
+
+pub struct RevocationState {
+    inner: RwLock<Inner>,
+    refreshed_at_ms: AtomicI64,
+    max_staleness_ms: i64,
+}
+
+/// A full picture read from the database at start.
+#[derive(Default)]
+pub struct Snapshot {
+    pub active_keys: Vec<(Uuid, KeyEntry)>,
+    pub revoked_jtis: Vec<(Uuid, DateTime<Utc>)>,
+    pub disabled_users: Vec<Uuid>,
+    pub user_cutoffs: Vec<(Uuid, DateTime<Utc>)>,
+    pub memberships: Vec<(Uuid, Uuid, Role)>,
+}
+
+impl RevocationState {
+    pub fn new(snapshot: Snapshot, max_staleness_seconds: u64) -> Self {
+        let mut inner = Inner::default();
+        inner.active_keys.extend(snapshot.active_keys);
+        inner.revoked_jtis.extend(
+            snapshot
+                .revoked_jtis
+                .into_iter()
+                .map(|(j, exp)| (j, exp.timestamp())),
+        );
+        for user in snapshot.disabled_users {
+            inner.users.entry(user).or_default().disabled = true;
+        }
+        for (user, after) in snapshot.user_cutoffs {
+            inner.users.entry(user).or_default().valid_after_ms = Some(after.timestamp_millis());
+        }
+        inner.memberships.extend(
+            snapshot
+                .memberships
+                .into_iter()
+                .map(|(u, c, r)| ((u, c), r)),
+        );
+        let state = RevocationState {
+            inner: RwLock::new(inner),
+            refreshed_at_ms: AtomicI64::new(0),
+            max_staleness_ms: i64::try_from(max_staleness_seconds.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+        };
+        state.mark_refreshed();
+        state
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn mark_refreshed(&self) {
+        self.refreshed_at_ms
+            .store(Utc::now().timestamp_millis(), Ordering::Release);
+    }
+
+    /// False once the state has not been refreshed for `max_staleness_seconds`.
+    pub fn is_fresh(&self) -> bool {
+        Utc::now().timestamp_millis() - self.refreshed_at_ms.load(Ordering::Acquire)
+            <= self.max_staleness_ms
+    }
+
+    pub fn staleness_ms(&self) -> i64 {
+        Utc::now().timestamp_millis() - self.refreshed_at_ms.load(Ordering::Acquire)
+    }
+
+    /// Whether a token whose signature and claims are already verified is still good.
+    pub fn is_active(&self, claims: &Claims) -> bool {
+        let inner = self.read();
+        let user = inner.users.get(&claims.sub).copied().unwrap_or_default();
+        if user.disabled
+            || user
+                .valid_after_ms
+                .is_some_and(|after| issued_at_ms(claims) < after)
+        {
+            return false;
+        }
+        match claims.kind {
+            TokenKind::ShortLived => !inner.revoked_jtis.contains_key(&claims.jti),
+            TokenKind::Private => {
+                let Some(company_id) = claims.company_id else {
+                    return false;
+                };
+                let key_matches = inner
+                    .active_keys
+                    .get(&claims.jti)
+                    .is_some_and(|k| k.company_id == company_id && k.user_id == claims.sub);
+                key_matches && inner.memberships.contains_key(&(claims.sub, company_id))
+            }
+        }
+    }
+
+    pub fn role_in(&self, user_id: Uuid, company_id: Uuid) -> Option<Role> {
+        self.read().memberships.get(&(user_id, company_id)).copied()
+    }
+
+    pub fn active_key_count(&self) -> usize {
+        self.read().active_keys.len()
+    }
+
+    pub fn revoked_token_count(&self) -> usize {
+        self.read().revoked_jtis.len()
+    }
+
+    /// Applies events in id order. Every event is idempotent, so reading one twice is harmless.
+    pub fn apply(&self, events: impl IntoIterator<Item = RevocationEvent>) {
+        let mut inner = self.write();
+        for event in events {
+            match event {
+                RevocationEvent::KeyCreated {
+                    key_id,
+                    company_id,
+                    user_id,
+                    expires_at,
+                } => {
+                    if !inner.deleted_keys.contains_key(&key_id) {
+                        let entry = KeyEntry {
+                            company_id,
+                            user_id,
+                            expires_at: expires_at.timestamp(),
+                        };
+                        inner.active_keys.insert(key_id, entry);
+                    }
+                }
+                RevocationEvent::KeyDeleted { key_id } => {
+                    let expires_at = inner
+                        .active_keys
+                        .remove(&key_id)
+                        .map_or(i64::MAX, |k| k.expires_at);
+                    inner.deleted_keys.insert(key_id, expires_at);
+                }
+                RevocationEvent::TokenRevoked { jti, expires_at } => {
+                    inner.revoked_jtis.insert(jti, expires_at.timestamp());
+                }
+                RevocationEvent::UserDisabled { user_id } => {
+                    inner.users.entry(user_id).or_default().disabled = true;
+                }
+                RevocationEvent::UserTokensRevoked {
+                    user_id,
+                    valid_after,
+                } => {
+                    let cutoff = inner.users.entry(user_id).or_default();
+                    let after = valid_after.timestamp_millis();
+                    cutoff.valid_after_ms =
+                        Some(cutoff.valid_after_ms.map_or(after, |old| old.max(after)));
+                }
+                RevocationEvent::MembershipChanged {
+                    user_id,
+                    company_id,
+                    role,
+                } => match role {
+                    Some(role) => {
+                        inner.memberships.insert((user_id, company_id), role);
+                    }
+                    None => {
+                        inner.memberships.remove(&(user_id, company_id));
+                    }
+                },
+                RevocationEvent::SigningKeysChanged { .. } => {}
+            }
+        }
+    }
+
+    /// Forgets entries whose tokens have expired anyway.
+    pub fn prune(&self, now: DateTime<Utc>) {
+        let now = now.timestamp();
+        let mut inner = self.write();
+        inner.revoked_jtis.retain(|_, exp| *exp >= now);
+        inner.active_keys.retain(|_, key| key.expires_at >= now);
+        inner.deleted_keys.retain(|_, exp| *exp >= now);
+    }
+}
+
+/// When the token was issued, to the millisecond where its v7 `jti` tells,
+/// so a cut-off made within the same second as a login is exact.
+fn issued_at_ms(claims: &Claims) -> i64 {
+    claims
+        .jti
+        .get_timestamp()
+        .map(|ts| {
+            let (secs, nanos) = ts.to_unix();
+            i64::try_from(secs).unwrap_or(i64::MAX) * 1000 + i64::from(nanos / 1_000_000)
+        })
+        .filter(|ms| ms / 1000 == claims.iat || ms / 1000 + 1 == claims.iat)
+        .unwrap_or(claims.iat * 1000)
+}

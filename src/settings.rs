@@ -1,0 +1,190 @@
+//! Typed settings: compiled-in defaults < `config/$LATCHKEY_ENV.toml` < `LATCHKEY_*` env.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The documented defaults, compiled in so the binary runs from any directory.
+pub const DEFAULTS_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub issuer: String,
+    pub audience: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub tokens: TokenSettings,
+    pub passwords: PasswordSettings,
+    pub secrets: SecretSettings,
+    pub revocation: RevocationSettings,
+    pub api_keys: ApiKeySettings,
+    pub plans: HashMap<String, PlanSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenSettings {
+    pub access_ttl_seconds: u64,
+    pub refresh_ttl_seconds: u64,
+    pub leeway_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PasswordSettings {
+    pub max_concurrent_hashes: usize,
+    pub max_queued_hashes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecretSettings {
+    pub master_key: SecretString,
+    pub master_key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RevocationSettings {
+    pub poll_interval_ms: u64,
+    pub max_staleness_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiKeySettings {
+    pub last_used_flush_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PlanSettings {
+    pub api_keys: bool,
+    /// 0 means unlimited.
+    pub max_active_keys: u64,
+    pub max_lifetime_days: u64,
+}
+
+impl Settings {
+    /// Loads the layered settings and checks them, naming any bad setting.
+    pub fn load() -> anyhow::Result<Self> {
+        let env = std::env::var("LATCHKEY_ENV").ok();
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULTS_TOML,
+            config::FileFormat::Toml,
+        ));
+        if let Some(env) = env.as_deref().filter(|e| !e.is_empty()) {
+            builder = builder
+                .add_source(config::File::with_name(&format!("config/{env}")).required(false));
+        }
+        let settings: Settings = builder
+            .add_source(
+                config::Environment::with_prefix("LATCHKEY")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .context("could not read settings")?
+            .try_deserialize()
+            .context("invalid setting")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The compiled-in defaults alone; tests start from these.
+    pub fn defaults() -> Self {
+        config::Config::builder()
+            .add_source(config::File::from_str(
+                DEFAULTS_TOML,
+                config::FileFormat::Toml,
+            ))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .expect("the compiled-in default settings are valid")
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        use secrecy::ExposeSecret;
+        let url = self.database.url.expose_secret();
+        anyhow::ensure!(
+            url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"),
+            "invalid setting database.url: expected sqlite:… or postgres://…"
+        );
+        anyhow::ensure!(
+            !self.issuer.trim().is_empty(),
+            "invalid setting issuer: must not be empty"
+        );
+        anyhow::ensure!(
+            !self.audience.trim().is_empty(),
+            "invalid setting audience: must not be empty"
+        );
+        anyhow::ensure!(
+            self.tokens.access_ttl_seconds > 0,
+            "invalid setting tokens.access_ttl_seconds: must be at least 1"
+        );
+        anyhow::ensure!(
+            self.tokens.refresh_ttl_seconds > 0,
+            "invalid setting tokens.refresh_ttl_seconds: must be at least 1"
+        );
+        anyhow::ensure!(
+            self.database.max_connections > 0,
+            "invalid setting database.max_connections: must be at least 1"
+        );
+        anyhow::ensure!(
+            self.revocation.poll_interval_ms > 0,
+            "invalid setting revocation.poll_interval_ms: must be at least 1"
+        );
+        anyhow::ensure!(
+            self.revocation.max_staleness_seconds * 1000 > self.revocation.poll_interval_ms,
+            "invalid setting revocation.max_staleness_seconds: must exceed revocation.poll_interval_ms"
+        );
+        anyhow::ensure!(
+            self.api_keys.last_used_flush_seconds > 0,
+            "invalid setting api_keys.last_used_flush_seconds: must be at least 1"
+        );
+        for (name, plan) in &self.plans {
+            anyhow::ensure!(
+                !plan.api_keys || plan.max_lifetime_days > 0,
+                "invalid setting plans.{name}.max_lifetime_days: must be at least 1 when api_keys = true"
+            );
+        }
+        if !self.secrets.master_key.expose_secret().is_empty() {
+            crate::tokens::MasterKey::from_base64(self.secrets.master_key.expose_secret())
+                .context("invalid setting secrets.master_key")?;
+        }
+        Ok(())
+    }
+
+    pub fn plan(&self, name: &str) -> Option<&PlanSettings> {
+        self.plans.get(name)
+    }
+}

@@ -1,0 +1,147 @@
+//! Builds the application: database, keys, revocation state, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, NormalizePath};
+use actix_web::{web, App, HttpServer};
+
+use crate::error::ApiError;
+use crate::http;
+use crate::passwords::PasswordHasher;
+use crate::revocation::{spawn_followers, Follower};
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::tokens::{crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects, migrates, loads keys and revocation state, and binds
+    /// (port 0 picks a free port). The server runs once awaited.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database).await?;
+        store.migrate().await?;
+        let state = web::Data::new(build_state(settings, store).await?);
+        spawn_followers(
+            state.follower.clone(),
+            Duration::from_millis(state.settings.revocation.poll_interval_ms),
+        );
+
+        let server_settings = &state.settings.server;
+        let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot bind {}:{} (settings server.host, server.port): {e}",
+                    server_settings.host,
+                    server_settings.port
+                )
+            })?;
+        let port = listener.local_addr()?.port();
+        let max_body = server_settings.max_body_bytes;
+        let workers = server_settings.workers;
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(NormalizePath::trim())
+                .wrap(from_fn(http::request_id::request_id))
+                .app_data(app_state.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .app_data(
+                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::Invalid {
+                        attr: None,
+                        detail: e.to_string(),
+                    }
+                    .into()
+                }))
+                .configure(http::routes)
+                .default_service(web::to(http::not_found))
+        });
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        tracing::info!(address = %format!("{}:{port}", state.settings.server.host), "latchkey listening");
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Everything a request handler needs, loaded from the database.
+pub async fn build_state(settings: Settings, store: Store) -> anyhow::Result<AppState> {
+    crypto_provider::install();
+    let master = MasterKey::load_or_create(&settings.secrets)?;
+    let keys = Arc::new(KeyRing::load(&store, master, verify_grace(&settings)).await?);
+    let follower = Arc::new(
+        Follower::load(
+            store.clone(),
+            keys.clone(),
+            settings.revocation.max_staleness_seconds,
+        )
+        .await?,
+    );
+    let issuer = TokenIssuer::new(
+        keys.clone(),
+        settings.issuer.clone(),
+        settings.audience.clone(),
+        settings.tokens.access_ttl_seconds,
+    );
+    let verifier = TokenVerifier::new(
+        keys.clone(),
+        &settings.issuer,
+        &settings.audience,
+        settings.tokens.leeway_seconds,
+    );
+    let passwords = PasswordHasher::new(&settings.passwords)?;
+    Ok(AppState {
+        revocation: follower.state(),
+        follower,
+        settings: Arc::new(settings),
+        store,
+        keys,
+        issuer,
+        verifier,
+        passwords,
+    })
+}
+
+/// A retired signing key verifies for as long as any token it signed may live.
+pub fn verify_grace(settings: &Settings) -> chrono::Duration {
+    let longest_key_days = settings
+        .plans
+        .values()
+        .map(|p| p.max_lifetime_days)
+        .max()
+        .unwrap_or(0);
+    let seconds = settings
+        .tokens
+        .access_ttl_seconds
+        .max(longest_key_days.saturating_mul(86_400))
+        .saturating_add(settings.tokens.leeway_seconds);
+    chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
+}

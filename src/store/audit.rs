@@ -1,0 +1,47 @@
+use chrono::Utc;
+use entity::audit_events;
+use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set};
+use uuid::Uuid;
+
+use super::Store;
+
+/// Who did what, from where. Recorded for every security-relevant action.
+#[derive(Debug, Clone, Default)]
+pub struct AuditEntry {
+    pub actor: String,
+    pub company_id: Option<Uuid>,
+    pub action: &'static str,
+    pub target: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub outcome: &'static str,
+    pub details: Option<serde_json::Value>,
+}
+
+impl Store {
+    pub async fn record_audit(&self, entry: AuditEntry) -> Result<(), DbErr> {
+        audit_events::ActiveModel {
+            at: Set(Utc::now()),
+            actor: Set(entry.actor),
+            company_id: Set(entry.company_id),
+            action: Set(entry.action.to_owned()),
+            target: Set(entry.target),
+            ip: Set(entry.ip),
+            user_agent: Set(entry.user_agent),
+            outcome: Set(entry.outcome.to_owned()),
+            details: Set(entry.details),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn recent_audit_events(&self, limit: u64) -> Result<Vec<audit_events::Model>, DbErr> {
+        audit_events::Entity::find()
+            .order_by_desc(audit_events::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await
+    }
+}

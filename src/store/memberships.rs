@@ -1,0 +1,103 @@
+use chrono::Utc;
+use entity::{companies, memberships};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::revocation_events::{self, RevocationEvent};
+use super::Store;
+use crate::domain::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddMemberError {
+    #[error("no such user")]
+    UnknownUser,
+    #[error("no such company")]
+    UnknownCompany,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub struct CompanyMembership {
+    pub company: companies::Model,
+    pub role: String,
+}
+
+impl Store {
+    /// Adds the user to the company, or changes their role there.
+    pub async fn add_member(
+        &self,
+        user_id: Uuid,
+        company_id: Uuid,
+        role: Role,
+    ) -> Result<(), AddMemberError> {
+        if self.find_user(user_id).await?.is_none() {
+            return Err(AddMemberError::UnknownUser);
+        }
+        if self.find_company(company_id).await?.is_none() {
+            return Err(AddMemberError::UnknownCompany);
+        }
+        let txn = self.db().begin().await?;
+        memberships::Entity::insert(memberships::ActiveModel {
+            user_id: Set(user_id),
+            company_id: Set(company_id),
+            role: Set(role.as_str().to_owned()),
+            created_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([memberships::Column::UserId, memberships::Column::CompanyId])
+                .update_column(memberships::Column::Role)
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+        revocation_events::append(
+            &txn,
+            RevocationEvent::MembershipChanged {
+                user_id,
+                company_id,
+                role: Some(role),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn memberships_of_user(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Vec<CompanyMembership>, DbErr> {
+        let memberships = memberships::Entity::find()
+            .filter(memberships::Column::UserId.eq(user_id))
+            .all(self.db())
+            .await?;
+        let ids: Vec<Uuid> = memberships.iter().map(|m| m.company_id).collect();
+        let companies = companies::Entity::find()
+            .filter(companies::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?;
+        let mut result: Vec<CompanyMembership> = memberships
+            .into_iter()
+            .filter_map(|m| {
+                let company = companies.iter().find(|c| c.id == m.company_id)?.clone();
+                Some(CompanyMembership {
+                    company,
+                    role: m.role,
+                })
+            })
+            .collect();
+        result.sort_by(|a, b| a.company.name.cmp(&b.company.name));
+        Ok(result)
+    }
+}
+
+impl Store {
+    pub async fn all_memberships(&self) -> Result<Vec<(Uuid, Uuid, Role)>, DbErr> {
+        let rows = memberships::Entity::find().all(self.db()).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| Some((m.user_id, m.company_id, m.role.parse().ok()?)))
+            .collect())
+    }
+}

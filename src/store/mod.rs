@@ -1,0 +1,104 @@
+//! All database access, through sea-orm, one module per aggregate.
+
+pub mod api_keys;
+pub mod audit;
+pub mod companies;
+pub mod memberships;
+pub mod refresh_tokens;
+pub mod revocation_events;
+pub mod signing_keys;
+pub mod users;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::MigratorTrait;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use secrecy::ExposeSecret;
+
+use crate::settings::DatabaseSettings;
+
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let url = settings.url.expose_secret();
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+            .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+            .sqlx_logging(false);
+        if url.starts_with("sqlite:") {
+            create_sqlite_parent_dir(url)?;
+            // One connection: SQLite has one writer, and a single connection
+            // avoids SQLITE_BUSY on read-to-write upgrades inside transactions.
+            options
+                .max_connections(1)
+                .min_connections(1)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .busy_timeout(Duration::from_secs(5))
+                        .foreign_keys(true)
+                });
+        } else {
+            options.max_connections(settings.max_connections);
+        }
+        let db = Database::connect(options)
+            .await
+            .context("cannot connect to the database (setting database.url)")?;
+        Ok(Store { db })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        migration::Migrator::up(&self.db, None)
+            .await
+            .context("database migration failed")
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.db.ping().await
+    }
+}
+
+/// The database could not be reached: a 503, not a 500.
+pub fn is_unavailable(e: &DbErr) -> bool {
+    matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+}
+
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create database directory {}", dir.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+use chrono::{DateTime, Duration, Utc};
+use entity::{refresh_tokens, users};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::revocation_events::{self, RevocationEvent};
+use super::Store;
+
+/// A refresh token as stored: only its SHA-256 is kept.
+pub struct NewRefreshToken {
+    pub token_hash: String,
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub access_jti: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub enum RefreshOutcome {
+    Rotated {
+        user: users::Model,
+        family_id: Uuid,
+    },
+    /// A spent token came back: its whole family has been revoked.
+    ReuseDetected,
+    Invalid,
+}
+
+impl Store {
+    pub async fn insert_refresh_token(&self, token: NewRefreshToken) -> Result<(), DbErr> {
+        insert(self.db(), token).await
+    }
+
+    /// Spends `presented_hash` and stores `next` in its family, in one transaction.
+    pub async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next: impl FnOnce(Uuid, Uuid) -> NewRefreshToken,
+        access_ttl: Duration,
+    ) -> Result<RefreshOutcome, DbErr> {
+        let txn = self.db().begin().await?;
+        let Some(current) = refresh_tokens::Entity::find_by_id(presented_hash.to_owned())
+            .one(&txn)
+            .await?
+        else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        let now = Utc::now();
+        if current.revoked_at.is_some() {
+            return Ok(RefreshOutcome::Invalid);
+        }
+        if current.used_at.is_some() {
+            revoke_family(&txn, current.family_id, access_ttl).await?;
+            txn.commit().await?;
+            return Ok(RefreshOutcome::ReuseDetected);
+        }
+        let user = users::Entity::find_by_id(current.user_id).one(&txn).await?;
+        let usable = current.expires_at > now
+            && user.as_ref().is_some_and(|u| {
+                u.disabled_at.is_none()
+                    && u.tokens_valid_after
+                        .is_none_or(|after| current.created_at >= after)
+            });
+        let Some(user) = user.filter(|_| usable) else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+        // Guarded update: of two concurrent uses of one token, only one wins.
+        let spent = refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::TokenHash.eq(presented_hash))
+            .filter(refresh_tokens::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if spent.rows_affected != 1 {
+            revoke_family(&txn, current.family_id, access_ttl).await?;
+            txn.commit().await?;
+            return Ok(RefreshOutcome::ReuseDetected);
+        }
+        insert(&txn, next(current.user_id, current.family_id)).await?;
+        txn.commit().await?;
+        Ok(RefreshOutcome::Rotated {
+            user,
+            family_id: current.family_id,
+        })
+    }
+
+    /// Logout: revokes this access token, the refresh family it came from,
+    /// and every access token issued in that family.
+    pub async fn logout(
+        &self,
+        access_jti: Uuid,
+        expires_at: DateTime<Utc>,
+        access_ttl: Duration,
+    ) -> Result<(), DbErr> {
+        let txn = self.db().begin().await?;
+        revocation_events::append(
+            &txn,
+            RevocationEvent::TokenRevoked {
+                jti: access_jti,
+                expires_at,
+            },
+        )
+        .await?;
+        let row = refresh_tokens::Entity::find()
+            .filter(refresh_tokens::Column::AccessJti.eq(access_jti))
+            .one(&txn)
+            .await?;
+        if let Some(row) = row {
+            revoke_family(&txn, row.family_id, access_ttl).await?;
+        }
+        txn.commit().await
+    }
+
+    /// Revokes one refresh token's family (RFC 7009 with a refresh token).
+    pub async fn revoke_refresh_token(
+        &self,
+        token_hash: &str,
+        access_ttl: Duration,
+    ) -> Result<bool, DbErr> {
+        let txn = self.db().begin().await?;
+        let Some(row) = refresh_tokens::Entity::find_by_id(token_hash.to_owned())
+            .one(&txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        revoke_family(&txn, row.family_id, access_ttl).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+}
+
+async fn insert(db: &impl ConnectionTrait, token: NewRefreshToken) -> Result<(), DbErr> {
+    refresh_tokens::ActiveModel {
+        token_hash: Set(token.token_hash),
+        user_id: Set(token.user_id),
+        family_id: Set(token.family_id),
+        access_jti: Set(token.access_jti),
+        created_at: Set(Utc::now()),
+        expires_at: Set(token.expires_at),
+        used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+/// Revokes every refresh token of the family and every access token issued with one.
+async fn revoke_family(
+    db: &impl ConnectionTrait,
+    family_id: Uuid,
+    access_ttl: Duration,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let members = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .all(db)
+        .await?;
+    refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    for member in members {
+        let expires_at = member.created_at + access_ttl;
+        if expires_at > now {
+            revocation_events::append(
+                db,
+                RevocationEvent::TokenRevoked {
+                    jti: member.access_jti,
+                    expires_at,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! The append-only log every replica follows to keep its revocation state.
+
+use chrono::{DateTime, Utc};
+use entity::revocation_events as events;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::Store;
+use crate::domain::Role;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RevocationEvent {
+    KeyCreated {
+        key_id: Uuid,
+        company_id: Uuid,
+        user_id: Uuid,
+        expires_at: DateTime<Utc>,
+    },
+    KeyDeleted {
+        key_id: Uuid,
+    },
+    TokenRevoked {
+        jti: Uuid,
+        expires_at: DateTime<Utc>,
+    },
+    UserDisabled {
+        user_id: Uuid,
+    },
+    UserTokensRevoked {
+        user_id: Uuid,
+        valid_after: DateTime<Utc>,
+    },
+    MembershipChanged {
+        user_id: Uuid,
+        company_id: Uuid,
+        role: Option<Role>,
+    },
+    SigningKeysChanged {
+        kid: String,
+    },
+}
+
+pub struct StoredEvent {
+    pub id: i64,
+    pub event: Option<RevocationEvent>,
+}
+
+pub async fn append(db: &impl ConnectionTrait, event: RevocationEvent) -> Result<(), DbErr> {
+    let mut row = events::ActiveModel {
+        created_at: Set(Utc::now()),
+        user_id: Set(None),
+        company_id: Set(None),
+        role: Set(None),
+        not_after: Set(None),
+        ..Default::default()
+    };
+    let (kind, subject) = match &event {
+        RevocationEvent::KeyCreated {
+            key_id,
+            company_id,
+            user_id,
+            expires_at,
+        } => {
+            row.company_id = Set(Some(*company_id));
+            row.user_id = Set(Some(*user_id));
+            row.not_after = Set(Some(*expires_at));
+            ("key_created", key_id.to_string())
+        }
+        RevocationEvent::KeyDeleted { key_id } => ("key_deleted", key_id.to_string()),
+        RevocationEvent::TokenRevoked { jti, expires_at } => {
+            row.not_after = Set(Some(*expires_at));
+            ("token_revoked", jti.to_string())
+        }
+        RevocationEvent::UserDisabled { user_id } => ("user_disabled", user_id.to_string()),
+        RevocationEvent::UserTokensRevoked {
+            user_id,
+            valid_after,
+        } => {
+            row.not_after = Set(Some(*valid_after));
+            ("user_tokens_revoked", user_id.to_string())
+        }
+        RevocationEvent::MembershipChanged {
+            user_id,
+            company_id,
+            role,
+        } => {
+            row.user_id = Set(Some(*user_id));
+            row.company_id = Set(Some(*company_id));
+            row.role = Set(role.map(|r| r.as_str().to_owned()));
+            ("membership_changed", user_id.to_string())
+        }
+        RevocationEvent::SigningKeysChanged { kid } => ("signing_keys_changed", kid.clone()),
+    };
+    row.kind = Set(kind.to_owned());
+    row.subject = Set(subject);
+    row.insert(db).await.map(|_| ())
+}
+
+fn decode(row: events::Model) -> Option<RevocationEvent> {
+    let subject_uuid = || row.subject.parse::<Uuid>().ok();
+    Some(match row.kind.as_str() {
+        "key_created" => RevocationEvent::KeyCreated {
+            key_id: subject_uuid()?,
+            company_id: row.company_id?,
+            user_id: row.user_id?,
+            expires_at: row.not_after?,
+        },
+        "key_deleted" => RevocationEvent::KeyDeleted {
+            key_id: subject_uuid()?,
+        },
+        "token_revoked" => RevocationEvent::TokenRevoked {
+            jti: subject_uuid()?,
+            expires_at: row.not_after?,
+        },
+        "user_disabled" => RevocationEvent::UserDisabled {
+            user_id: subject_uuid()?,
+        },
+        "user_tokens_revoked" => RevocationEvent::UserTokensRevoked {
+            user_id: subject_uuid()?,
+            valid_after: row.not_after?,
+        },
+        "membership_changed" => RevocationEvent::MembershipChanged {
+            user_id: row.user_id?,
+            company_id: row.company_id?,
+            role: match row.role {
+                Some(role) => Some(role.parse().ok()?),
+                None => None,
+            },
+        },
+        "signing_keys_changed" => RevocationEvent::SigningKeysChanged { kid: row.subject },
+        _ => return None,
+    })
+}
+
+impl Store {
+    /// Events after `cursor`, plus the ids in `gaps`: on PostgreSQL a sequence id
+    /// can commit after a higher one, so ids skipped over are asked for again.
+    pub async fn revocation_events_after(
+        &self,
+        cursor: i64,
+        gaps: &[i64],
+        limit: u64,
+    ) -> Result<Vec<StoredEvent>, DbErr> {
+        let mut condition = Condition::any().add(events::Column::Id.gt(cursor));
+        if !gaps.is_empty() {
+            condition = condition.add(events::Column::Id.is_in(gaps.iter().copied()));
+        }
+        let rows = events::Entity::find()
+            .filter(condition)
+            .order_by_asc(events::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| StoredEvent {
+                id: row.id,
+                event: decode(row),
+            })
+            .collect())
+    }
+
+    pub async fn last_revocation_event_id(&self) -> Result<i64, DbErr> {
+        let last = events::Entity::find()
+            .order_by_desc(events::Column::Id)
+            .one(self.db())
+            .await?;
+        Ok(last.map_or(0, |row| row.id))
+    }
+
+    /// Revoked short-lived tokens that have not yet expired by themselves.
+    pub async fn live_revoked_tokens(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbErr> {
+        let rows = events::Entity::find()
+            .filter(events::Column::Kind.eq("token_revoked"))
+            .filter(events::Column::NotAfter.gt(now))
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| Some((row.subject.parse().ok()?, row.not_after?)))
+            .collect())
+    }
+}

@@ -1,0 +1,105 @@
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, Header};
+use uuid::Uuid;
+
+use super::{Claims, KeyRing, TokenKind};
+
+pub struct TokenIssuer {
+    keys: Arc<KeyRing>,
+    issuer: String,
+    audience: String,
+    access_ttl_seconds: i64,
+}
+
+pub struct IssuedToken {
+    pub token: String,
+    pub claims: Claims,
+}
+
+impl TokenIssuer {
+    pub fn new(
+        keys: Arc<KeyRing>,
+        issuer: String,
+        audience: String,
+        access_ttl_seconds: u64,
+    ) -> Self {
+        let access_ttl_seconds = i64::try_from(access_ttl_seconds).unwrap_or(i64::MAX);
+        TokenIssuer {
+            keys,
+            issuer,
+            audience,
+            access_ttl_seconds,
+        }
+    }
+
+    pub fn access_ttl_seconds(&self) -> i64 {
+        self.access_ttl_seconds
+    }
+
+    /// A login token for `user_id`.
+    pub fn short_lived(&self, user_id: Uuid, jti: Uuid) -> anyhow::Result<IssuedToken> {
+        let now = Utc::now().timestamp();
+        self.sign(self.claims(
+            user_id,
+            jti,
+            now,
+            now + self.access_ttl_seconds,
+            TokenKind::ShortLived,
+            None,
+        ))
+    }
+
+    /// An API key: `jti` is the key's id, `exp` its fixed expiry.
+    pub fn private(
+        &self,
+        key_id: Uuid,
+        user_id: Uuid,
+        company_id: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> anyhow::Result<IssuedToken> {
+        let now = Utc::now().timestamp();
+        self.sign(self.claims(
+            user_id,
+            key_id,
+            now,
+            expires_at.timestamp(),
+            TokenKind::Private,
+            Some(company_id),
+        ))
+    }
+
+    fn claims(
+        &self,
+        sub: Uuid,
+        jti: Uuid,
+        now: i64,
+        exp: i64,
+        kind: TokenKind,
+        company_id: Option<Uuid>,
+    ) -> Claims {
+        Claims {
+            iss: self.issuer.clone(),
+            sub,
+            aud: self.audience.clone(),
+            iat: now,
+            nbf: now,
+            exp,
+            jti,
+            kind,
+            company_id,
+        }
+    }
+
+    fn sign(&self, claims: Claims) -> anyhow::Result<IssuedToken> {
+        let keys = self.keys.current();
+        let (kid, key) = keys.signing();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(claims.kind.typ().to_owned());
+        header.kid = Some(kid.to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, key).context("cannot sign token")?;
+        Ok(IssuedToken { token, claims })
+    }
+}

@@ -1,0 +1,155 @@
+//! The signing keys, held in memory: one active key signs, every key that may
+//! still have live tokens verifies, and the JWKS is built from the same set.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{Duration, Utc};
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use ring::rand::SystemRandom;
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::MasterKey;
+use crate::store::signing_keys::NewSigningKey;
+use crate::store::Store;
+
+pub struct KeyRing {
+    master: MasterKey,
+    /// How long a retired key keeps verifying: the longest token lifetime.
+    verify_grace: Duration,
+    current: RwLock<Arc<KeySet>>,
+}
+
+pub struct KeySet {
+    pub signing_kid: String,
+    signing_key: EncodingKey,
+    verifying: HashMap<String, DecodingKey>,
+    jwks: Arc<[u8]>,
+}
+
+impl KeySet {
+    pub fn signing(&self) -> (&str, &EncodingKey) {
+        (&self.signing_kid, &self.signing_key)
+    }
+
+    pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
+        self.verifying.get(kid)
+    }
+
+    /// The serialised JWKS document.
+    pub fn jwks(&self) -> Arc<[u8]> {
+        self.jwks.clone()
+    }
+}
+
+impl KeyRing {
+    /// Loads the keys, creating the first one if there is none. Fails, saying why,
+    /// when the active key cannot be decrypted with this master key.
+    pub async fn load(
+        store: &Store,
+        master: MasterKey,
+        verify_grace: Duration,
+    ) -> anyhow::Result<Self> {
+        let mut set = build_set(store, &master, verify_grace).await?;
+        if set.is_none() {
+            tracing::info!("no active signing key: creating one");
+            create_key(store, &master).await?;
+            set = build_set(store, &master, verify_grace).await?;
+        }
+        let set = set.context("no active signing key after creating one")?;
+        Ok(KeyRing {
+            master,
+            verify_grace,
+            current: RwLock::new(Arc::new(set)),
+        })
+    }
+
+    pub fn current(&self) -> Arc<KeySet> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Re-reads the keys after another replica rotated them.
+    pub async fn reload(&self, store: &Store) -> anyhow::Result<()> {
+        if let Some(set) = build_set(store, &self.master, self.verify_grace).await? {
+            *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+        }
+        Ok(())
+    }
+
+    /// Makes a new key active; the old ones keep verifying until their tokens expire.
+    pub async fn rotate(&self, store: &Store) -> anyhow::Result<String> {
+        let kid = create_key(store, &self.master).await?;
+        self.reload(store).await?;
+        Ok(kid)
+    }
+}
+
+async fn create_key(store: &Store, master: &MasterKey) -> anyhow::Result<String> {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .map_err(|_| anyhow::anyhow!("cannot generate an Ed25519 key"))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| anyhow::anyhow!("bad generated key"))?;
+    let kid = Uuid::now_v7().simple().to_string();
+    let key = NewSigningKey {
+        kid: kid.clone(),
+        public_key: pair.public_key().as_ref().to_vec(),
+        private_key_encrypted: master.seal(pkcs8.as_ref(), kid.as_bytes())?,
+    };
+    store.rotate_signing_key(key, Utc::now()).await?;
+    Ok(kid)
+}
+
+async fn build_set(
+    store: &Store,
+    master: &MasterKey,
+    verify_grace: Duration,
+) -> anyhow::Result<Option<KeySet>> {
+    let now = Utc::now();
+    let rows = store
+        .signing_keys()
+        .await
+        .context("cannot read signing keys")?;
+    let Some(active) = rows.iter().find(|k| k.retired_at.is_none()) else {
+        return Ok(None);
+    };
+    let pkcs8 = master
+        .open(&active.private_key_encrypted, active.kid.as_bytes())
+        .with_context(|| {
+            format!(
+            "cannot decrypt signing key {}: this instance's master key differs from the one that \
+             encrypted it. Every replica must be given the same secrets.master_key",
+            active.kid
+        )
+        })?;
+    let mut verifying = HashMap::new();
+    let mut jwks = Vec::new();
+    for key in rows
+        .iter()
+        .filter(|k| k.retired_at.is_none_or(|at| at + verify_grace > now))
+    {
+        verifying.insert(key.kid.clone(), DecodingKey::from_ed_der(&key.public_key));
+        jwks.push(json!({
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "alg": "EdDSA",
+            "use": "sig",
+            "kid": key.kid,
+            "x": URL_SAFE_NO_PAD.encode(&key.public_key),
+        }));
+    }
+    let jwks = serde_json::to_vec(&json!({ "keys": jwks }))?;
+    Ok(Some(KeySet {
+        signing_kid: active.kid.clone(),
+        signing_key: EncodingKey::from_ed_der(&pkcs8),
+        verifying,
+        jwks: jwks.into(),
+    }))
+}

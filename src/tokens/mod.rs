@@ -1,0 +1,16 @@
+//! Token formats, signing keys, issuing and verification.
+
+mod claims;
+pub mod crypto_provider;
+mod issuer;
+mod key_ring;
+mod master_key;
+mod opaque;
+mod verifier;
+
+pub use claims::{Claims, TokenKind};
+pub use issuer::{IssuedToken, TokenIssuer};
+pub use key_ring::KeyRing;
+pub use master_key::MasterKey;
+pub use opaque::{random_secret, sha256_hex};
+pub use verifier::{TokenVerifier, VerifyError};

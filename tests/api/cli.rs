@@ -1,0 +1,92 @@
+use crate::process::Latchkey;
+
+#[tokio::test]
+async fn ops_commands_print_the_documented_json() {
+    let latchkey = Latchkey::new().await;
+
+    let company = latchkey.run_json(
+        &[
+            "company",
+            "create",
+            "--name",
+            "Acme",
+            "--plan",
+            "professional",
+            "--json",
+        ],
+        "",
+    );
+    let user = latchkey.run_json(
+        &["user", "create", "--email", "Ada@Example.com", "--json"],
+        "a fine long password\n",
+    );
+    let company_id = company["id"].as_str().unwrap();
+    let user_id = user["id"].as_str().unwrap();
+    latchkey.run_json(
+        &[
+            "member",
+            "add",
+            "--company",
+            company_id,
+            "--user",
+            user_id,
+            "--role",
+            "owner",
+            "--json",
+        ],
+        "",
+    );
+    let plan = latchkey.run_json(&["company", "set-plan", company_id, "free", "--json"], "");
+    let disabled = latchkey.run_json(&["user", "disable", user_id, "--json"], "");
+
+    assert_eq!(company.as_object().unwrap().len(), 3);
+    assert_eq!(company["name"], "Acme");
+    assert_eq!(company["plan"], "professional");
+    assert_eq!(user.as_object().unwrap().len(), 2);
+    assert_eq!(user["email"], "ada@example.com");
+    assert_eq!(plan["plan"], "free");
+    assert_eq!(disabled["disabled"], true);
+}
+
+#[tokio::test]
+async fn a_common_password_is_refused_at_user_create() {
+    let latchkey = Latchkey::new().await;
+
+    let output = latchkey.run(
+        &["user", "create", "--email", "ada@example.com"],
+        "baseball\n",
+    );
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("too common"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_unknown_plan_is_refused_with_the_known_ones() {
+    let latchkey = Latchkey::new().await;
+
+    let output = latchkey.run(
+        &["company", "create", "--name", "Acme", "--plan", "gold"],
+        "",
+    );
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("professional_unlimited"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_naming_the_setting() {
+    let latchkey = Latchkey::new().await;
+
+    let output = latchkey
+        .command(&["migrate"])
+        .env("LATCHKEY_SERVER__PORT", "not-a-port")
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("server.port"), "{stderr}");
+}

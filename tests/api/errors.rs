@@ -1,0 +1,162 @@
+use serde_json::Value;
+
+use crate::helpers::{assert_error, spawn_app};
+
+#[tokio::test]
+async fn an_unknown_path_is_not_found_in_the_documented_shape() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .get(app.url("/no/such/thing"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_method_not_allowed() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .get(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 405, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_parse_error() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 400, "parse_error").await;
+}
+
+#[tokio::test]
+async fn a_missing_or_mistyped_field_is_invalid_with_its_name() {
+    let app = spawn_app().await;
+    let login = |body: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+
+    let missing = assert_error(
+        login(r#"{"email": "a@b.c"}"#).await.unwrap(),
+        400,
+        "invalid",
+    )
+    .await;
+    let mistyped = assert_error(
+        login(r#"{"email": 5, "password": "x"}"#).await.unwrap(),
+        400,
+        "invalid",
+    )
+    .await;
+
+    assert_eq!(missing["attr"], "password");
+    assert_eq!(mistyped["attr"], "email");
+}
+
+#[tokio::test]
+async fn a_huge_body_is_refused_without_a_server_error() {
+    let app = spawn_app().await;
+    let body = format!(
+        r#"{{"email": "a@b.c", "password": "{}"}}"#,
+        "x".repeat(1_000_000)
+    );
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 413, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn a_trailing_slash_is_optional() {
+    let app = spawn_app().await;
+
+    let response = app.client.get(app.url("/healthz/")).send().await.unwrap();
+
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+
+    let ok = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let not_found = app.client.get(app.url("/nope")).send().await.unwrap();
+    let echoed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+
+    assert!(!ok.headers()["x-request-id"].is_empty());
+    assert_ne!(
+        ok.headers()["x-request-id"],
+        not_found.headers()["x-request-id"]
+    );
+    assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+}
+
+#[tokio::test]
+async fn readiness_reports_database_and_revocation_state() {
+    let app = spawn_app().await;
+
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+}
+
+#[tokio::test]
+async fn the_metadata_names_our_endpoints() {
+    let app = spawn_app().await;
+
+    let body: Value = app
+        .client
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(body["issuer"], app.settings.issuer);
+    assert_eq!(
+        body["jwks_uri"],
+        format!("{}/.well-known/jwks.json", app.settings.issuer)
+    );
+    assert_eq!(
+        body["introspection_endpoint"],
+        format!("{}/api/v1/introspect", app.settings.issuer)
+    );
+}

@@ -1,0 +1,130 @@
+//! Runs the real `latchkey` binary, as an operator would.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{random_master_key, TestDatabase};
+
+pub struct Latchkey {
+    pub db: TestDatabase,
+    pub master_key: String,
+}
+
+impl Latchkey {
+    pub async fn new() -> Self {
+        Latchkey {
+            db: TestDatabase::new().await,
+            master_key: random_master_key(),
+        }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_latchkey"));
+        command
+            .args(args)
+            .current_dir(self.db.dir.path())
+            .env_remove("RUST_LOG")
+            .env_remove("LATCHKEY_ENV")
+            .env("LATCHKEY_DATABASE__URL", &self.db.url)
+            .env("LATCHKEY_SECRETS__MASTER_KEY", &self.master_key);
+        command
+    }
+
+    /// Runs a command to completion, feeding `stdin`.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("latchkey starts");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    pub fn run_json(&self, args: &[&str], stdin: &str) -> serde_json::Value {
+        let output = self.run(args, stdin);
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("one JSON value on stdout")
+    }
+
+    /// Starts `latchkey serve` on a free port with JSON logs at `level`.
+    pub fn serve(&self, level: &str) -> Server {
+        let mut child = self
+            .command(&["serve"])
+            .env("LATCHKEY_SERVER__PORT", "0")
+            .env("LATCHKEY_LOG__FORMAT", "json")
+            .env("LATCHKEY_LOG__LEVEL", level)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("latchkey serve starts");
+        let logs = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            Box::new(child.stderr.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stdout.take().unwrap()),
+        ] {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let mut logs = logs.lock().unwrap();
+                    logs.push_str(&line);
+                    logs.push('\n');
+                }
+            });
+        }
+        let started = Instant::now();
+        let port = loop {
+            let found = logs.lock().unwrap().lines().find_map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line).ok()?;
+                let address = value["address"].as_str()?;
+                address.rsplit_once(':')?.1.parse::<u16>().ok()
+            });
+            if let Some(port) = found {
+                break port;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "server did not start: {}",
+                logs.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Server {
+            child,
+            logs,
+            address: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+pub struct Server {
+    child: Child,
+    logs: Arc<Mutex<String>>,
+    pub address: String,
+}
+
+impl Server {
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
