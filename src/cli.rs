@@ -12,6 +12,8 @@ use uuid::Uuid;
 use crate::domain::{CompanyName, Email, Password, Plan, Role};
 use crate::settings::Settings;
 use crate::startup::Application;
+use crate::store::api_keys::KeyFilter;
+use crate::store::audit::AuditEntry;
 use crate::store::Store;
 
 #[derive(Parser)]
@@ -43,6 +45,22 @@ pub enum Command {
     /// Manage company memberships.
     #[command(subcommand)]
     Member(MemberCommand),
+    /// List and revoke API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ApiKeyCommand {
+    /// List keys that are not deleted (active and expired).
+    List {
+        #[arg(long)]
+        company: Option<Uuid>,
+        #[arg(long)]
+        user: Option<Uuid>,
+    },
+    /// Delete a key for good; every instance stops accepting it.
+    Revoke { key_id: Uuid },
 }
 
 #[derive(Subcommand)]
@@ -107,6 +125,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Company(command) => company(command, &settings, json).await?,
         Command::User(command) => user(command, &settings, json).await?,
+        Command::ApiKey(command) => api_key(command, &settings, json).await?,
         Command::Member(MemberCommand::Add(add)) => {
             let store = connect(&settings).await?;
             store.add_member(add.user, add.company, add.role).await?;
@@ -195,6 +214,72 @@ async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyhow::
             let out = json!({ "id": user_id, "tokens_revoked": true });
             print(json, &out, || {
                 format!("Every token issued to {user_id} so far is revoked.")
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn api_key(command: ApiKeyCommand, settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let store = connect(settings).await?;
+    match command {
+        ApiKeyCommand::List { company, user } => {
+            let keys = store
+                .list_api_keys(KeyFilter {
+                    company_id: company,
+                    user_id: user,
+                })
+                .await?;
+            let now = chrono::Utc::now();
+            let rows: Vec<serde_json::Value> = keys
+                .iter()
+                .map(|k| {
+                    json!({
+                        "id": k.id,
+                        "company_id": k.company_id,
+                        "name": k.name,
+                        "created_at": k.created_at,
+                        "expires_at": k.expires_at,
+                        "last_used_at": k.last_used_at,
+                        "created_by": k.user_id,
+                        "status": if k.expires_at > now { "active" } else { "expired" },
+                    })
+                })
+                .collect();
+            print(json, &rows, || {
+                let cells: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        ["id", "company_id", "name", "expires_at", "status"]
+                            .iter()
+                            .map(|f| r[*f].as_str().unwrap_or_default().to_owned())
+                            .collect()
+                    })
+                    .collect();
+                table(&["ID", "COMPANY", "NAME", "EXPIRES", "STATUS"], &cells)
+            });
+        }
+        ApiKeyCommand::Revoke { key_id } => {
+            let key = store
+                .find_api_key_by_id(key_id)
+                .await?
+                .filter(|k| k.deleted_at.is_none());
+            let Some(key) = key else {
+                bail!("no active or expired key with id {key_id}");
+            };
+            let audit = AuditEntry {
+                actor: "cli".to_owned(),
+                company_id: Some(key.company_id),
+                action: "api_key.deleted",
+                target: Some(key_id.to_string()),
+                outcome: "success",
+                ..Default::default()
+            };
+            if !store.delete_api_key(key_id, None, audit).await? {
+                bail!("key {key_id} was deleted meanwhile");
+            }
+            print(json, &json!({ "id": key_id, "revoked": true }), || {
+                format!("Key {key_id} revoked.")
             });
         }
     }

@@ -200,6 +200,12 @@ impl ApiError {
     }
 }
 
+impl From<crate::domain::FieldError> for ApiError {
+    fn from(e: crate::domain::FieldError) -> Self {
+        ApiError::invalid(e.attr, e.detail)
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         if crate::store::is_unavailable(&e) {

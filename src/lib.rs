@@ -6,12 +6,14 @@ pub mod error;
 pub mod http;
 pub mod passwords;
 pub mod revocation;
+pub mod services;
 pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
+pub mod usage;
 
 /// The crate-wide result: errors are rendered by `ApiError`.
 pub type Result<T, E = error::ApiError> = std::result::Result<T, E>;

@@ -16,6 +16,7 @@ use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::tokens::{crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier};
+use crate::usage::{spawn_flusher, KeyUsage};
 
 pub struct Application {
     port: u16,
@@ -30,6 +31,11 @@ impl Application {
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
         let state = web::Data::new(build_state(settings, store).await?);
+        spawn_flusher(
+            state.usage.clone(),
+            state.store.clone(),
+            Duration::from_secs(state.settings.api_keys.last_used_flush_seconds),
+        );
         spawn_followers(
             state.follower.clone(),
             Duration::from_millis(state.settings.revocation.poll_interval_ms),
@@ -127,6 +133,7 @@ pub async fn build_state(settings: Settings, store: Store) -> anyhow::Result<App
         issuer,
         verifier,
         passwords,
+        usage: Arc::new(KeyUsage::default()),
     })
 }
 

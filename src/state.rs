@@ -8,7 +8,8 @@ use crate::revocation::{Follower, RevocationState};
 use crate::settings::Settings;
 use crate::store::revocation_events::RevocationEvent;
 use crate::store::Store;
-use crate::tokens::{Claims, KeyRing, TokenIssuer, TokenVerifier};
+use crate::tokens::{Claims, KeyRing, TokenIssuer, TokenKind, TokenVerifier};
+use crate::usage::KeyUsage;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -19,6 +20,7 @@ pub struct AppState {
     pub revocation: Arc<RevocationState>,
     pub follower: Arc<Follower>,
     pub passwords: PasswordHasher,
+    pub usage: Arc<KeyUsage>,
 }
 
 impl AppState {
@@ -37,6 +39,9 @@ impl AppState {
         if !self.revocation.is_active(&claims) {
             tracing::debug!(jti = %claims.jti, "token revoked");
             return Err(ApiError::InvalidToken);
+        }
+        if claims.kind == TokenKind::Private {
+            self.usage.record(claims.jti);
         }
         Ok(claims)
     }

@@ -13,7 +13,6 @@ use sea_orm_migration::sea_orm::{
     ModelTrait, PaginatorTrait, Set,
 };
 
-
 const TABLES: [&str; 9] = [
     "companies",
     "users",
@@ -200,7 +199,9 @@ fn with_database(url: &str, name: &str) -> String {
 async fn migrations_up_down_up_postgres() -> Result<(), DbErr> {
     // Like the API suite: PostgreSQL runs when asked for (CI always asks).
     let Ok(server_url) = std::env::var("LATCHKEY_TEST_DATABASE_URL") else {
-        eprintln!("LATCHKEY_TEST_DATABASE_URL is unset: PostgreSQL migrations not run in this pass");
+        eprintln!(
+            "LATCHKEY_TEST_DATABASE_URL is unset: PostgreSQL migrations not run in this pass"
+        );
         return Ok(());
     };
     let server = Database::connect(&server_url).await.map_err(|e| {

@@ -2,12 +2,14 @@
 //! the code never sees an unchecked email, password, plan or name.
 
 mod email;
+mod expiry;
 mod names;
 mod password;
 mod plan;
 mod role;
 
 pub use email::Email;
+pub use expiry::Expiry;
 pub use names::{CompanyName, KeyName};
 pub use password::Password;
 pub use plan::Plan;
@@ -17,3 +19,19 @@ pub use role::Role;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ParseError(pub String);
+
+/// A refused field of a request body: `attr` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub attr: &'static str,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(attr: &'static str, detail: impl Into<String>) -> Self {
+        FieldError {
+            attr,
+            detail: detail.into(),
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! The HTTP API: one module per resource, wired here.
 
+pub mod api_keys;
 pub mod auth;
 pub mod extractors;
 pub mod health;
@@ -21,7 +22,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/auth/login").route(web::post().to(auth::login)))
         .service(resource("/api/v1/auth/refresh").route(web::post().to(auth::refresh)))
         .service(resource("/api/v1/auth/logout").route(web::post().to(auth::logout)))
-        .service(resource("/api/v1/auth/me").route(web::get().to(auth::me)));
+        .service(resource("/api/v1/auth/me").route(web::get().to(auth::me)))
+        .service(
+            resource("/api/v1/companies/{company_id}/api-keys")
+                .route(web::post().to(api_keys::create))
+                .route(web::get().to(api_keys::list)),
+        )
+        .service(
+            resource("/api/v1/companies/{company_id}/api-keys/{key_id}")
+                .route(web::get().to(api_keys::show))
+                .route(web::delete().to(api_keys::delete)),
+        );
 }
 
 /// A resource whose unknown methods answer 405 in the documented shape.

@@ -1,12 +1,184 @@
 use chrono::{DateTime, Utc};
-use entity::api_keys;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use entity::{api_keys, companies, memberships};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
 use uuid::Uuid;
 
+use super::audit::{self, AuditEntry};
+use super::revocation_events::{self, RevocationEvent};
 use super::Store;
+use crate::domain::{Expiry, KeyName, Role};
 use crate::revocation::KeyEntry;
 
+pub struct NewApiKey {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub user_id: Uuid,
+    pub name: KeyName,
+    pub expiry: Expiry,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateKeyError {
+    #[error("the company has reached its limit of active keys")]
+    LimitReached,
+    #[error("no such company")]
+    UnknownCompany,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Which keys a listing covers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyFilter {
+    pub company_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+}
+
 impl Store {
+    /// Creates a key if the company is under `max_active` (None: unlimited).
+    /// The company row is locked, so concurrent creations cannot overshoot.
+    pub async fn create_api_key(
+        &self,
+        key: NewApiKey,
+        max_active: Option<u64>,
+        audit_entry: AuditEntry,
+    ) -> Result<api_keys::Model, CreateKeyError> {
+        let txn = self.db().begin().await?;
+        let now = Utc::now();
+        companies::Entity::find_by_id(key.company_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or(CreateKeyError::UnknownCompany)?;
+        if let Some(max_active) = max_active {
+            let active = api_keys::Entity::find()
+                .filter(api_keys::Column::CompanyId.eq(key.company_id))
+                .filter(api_keys::Column::DeletedAt.is_null())
+                .filter(api_keys::Column::ExpiresAt.gt(now))
+                .count(&txn)
+                .await?;
+            if active >= max_active {
+                return Err(CreateKeyError::LimitReached);
+            }
+        }
+        let model = api_keys::ActiveModel {
+            id: Set(key.id),
+            company_id: Set(key.company_id),
+            user_id: Set(key.user_id),
+            name: Set(key.name.as_str().to_owned()),
+            created_at: Set(now),
+            expires_at: Set(key.expiry.at()),
+            last_used_at: Set(None),
+            deleted_at: Set(None),
+            deleted_by: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        let event = RevocationEvent::KeyCreated {
+            key_id: key.id,
+            company_id: key.company_id,
+            user_id: key.user_id,
+            expires_at: key.expiry.at(),
+        };
+        revocation_events::append(&txn, event).await?;
+        audit::record(&txn, audit_entry).await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// Keys that are not deleted, newest first.
+    pub async fn list_api_keys(&self, filter: KeyFilter) -> Result<Vec<api_keys::Model>, DbErr> {
+        let mut query = api_keys::Entity::find().filter(api_keys::Column::DeletedAt.is_null());
+        if let Some(company_id) = filter.company_id {
+            query = query.filter(api_keys::Column::CompanyId.eq(company_id));
+        }
+        if let Some(user_id) = filter.user_id {
+            query = query.filter(api_keys::Column::UserId.eq(user_id));
+        }
+        query
+            .order_by_desc(api_keys::Column::CreatedAt)
+            .order_by_desc(api_keys::Column::Id)
+            .all(self.db())
+            .await
+    }
+
+    /// A key of the company that is not deleted.
+    pub async fn find_api_key(
+        &self,
+        company_id: Uuid,
+        key_id: Uuid,
+    ) -> Result<Option<api_keys::Model>, DbErr> {
+        api_keys::Entity::find_by_id(key_id)
+            .filter(api_keys::Column::CompanyId.eq(company_id))
+            .filter(api_keys::Column::DeletedAt.is_null())
+            .one(self.db())
+            .await
+    }
+
+    /// A key by id alone, deleted or not.
+    pub async fn find_api_key_by_id(&self, key_id: Uuid) -> Result<Option<api_keys::Model>, DbErr> {
+        api_keys::Entity::find_by_id(key_id).one(self.db()).await
+    }
+
+    /// Deletes the key for good. False if it was already deleted or never existed:
+    /// of concurrent deletes, exactly one gets true.
+    pub async fn delete_api_key(
+        &self,
+        key_id: Uuid,
+        deleted_by: Option<Uuid>,
+        audit_entry: AuditEntry,
+    ) -> Result<bool, DbErr> {
+        let txn = self.db().begin().await?;
+        let deleted = api_keys::Entity::update_many()
+            .col_expr(api_keys::Column::DeletedAt, Expr::value(Utc::now()))
+            .col_expr(api_keys::Column::DeletedBy, Expr::value(deleted_by))
+            .filter(api_keys::Column::Id.eq(key_id))
+            .filter(api_keys::Column::DeletedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if deleted.rows_affected != 1 {
+            return Ok(false);
+        }
+        revocation_events::append(&txn, RevocationEvent::KeyDeleted { key_id }).await?;
+        audit::record(&txn, audit_entry).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Writes collected `last_used_at` values; never moves one backwards.
+    pub async fn record_keys_used(&self, uses: &[(Uuid, DateTime<Utc>)]) -> Result<(), DbErr> {
+        let txn = self.db().begin().await?;
+        for (key_id, at) in uses {
+            api_keys::Entity::update_many()
+                .col_expr(api_keys::Column::LastUsedAt, Expr::value(*at))
+                .filter(api_keys::Column::Id.eq(*key_id))
+                .filter(
+                    api_keys::Column::LastUsedAt
+                        .is_null()
+                        .or(api_keys::Column::LastUsedAt.lt(*at)),
+                )
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await
+    }
+
+    /// The caller's role in the company, read from the database.
+    pub async fn role_in_company(
+        &self,
+        user_id: Uuid,
+        company_id: Uuid,
+    ) -> Result<Option<Role>, DbErr> {
+        let membership = memberships::Entity::find_by_id((user_id, company_id))
+            .one(self.db())
+            .await?;
+        Ok(membership.and_then(|m| m.role.parse().ok()))
+    }
+
     /// Every key that is neither deleted nor expired: the allow-list at start.
     pub async fn active_key_entries(
         &self,

@@ -1,6 +1,8 @@
 use chrono::Utc;
 use entity::audit_events;
-use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::Store;
@@ -18,23 +20,28 @@ pub struct AuditEntry {
     pub details: Option<serde_json::Value>,
 }
 
+/// Records an entry on `db`, which may be the transaction of the audited write.
+pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<(), DbErr> {
+    audit_events::ActiveModel {
+        at: Set(Utc::now()),
+        actor: Set(entry.actor),
+        company_id: Set(entry.company_id),
+        action: Set(entry.action.to_owned()),
+        target: Set(entry.target),
+        ip: Set(entry.ip),
+        user_agent: Set(entry.user_agent),
+        outcome: Set(entry.outcome.to_owned()),
+        details: Set(entry.details),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
 impl Store {
     pub async fn record_audit(&self, entry: AuditEntry) -> Result<(), DbErr> {
-        audit_events::ActiveModel {
-            at: Set(Utc::now()),
-            actor: Set(entry.actor),
-            company_id: Set(entry.company_id),
-            action: Set(entry.action.to_owned()),
-            target: Set(entry.target),
-            ip: Set(entry.ip),
-            user_agent: Set(entry.user_agent),
-            outcome: Set(entry.outcome.to_owned()),
-            details: Set(entry.details),
-            ..Default::default()
-        }
-        .insert(self.db())
-        .await
-        .map(|_| ())
+        record(self.db(), entry).await
     }
 
     pub async fn recent_audit_events(&self, limit: u64) -> Result<Vec<audit_events::Model>, DbErr> {

@@ -90,3 +90,45 @@ async fn a_bad_setting_stops_start_up_naming_the_setting() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("server.port"), "{stderr}");
 }
+
+#[tokio::test]
+async fn api_key_revoke_from_the_cli_reaches_the_running_server() {
+    use latchkey::domain::Role;
+
+    let app = crate::helpers::spawn_app().await;
+    let (_, company, token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    let created = app.create_key_ok(&token, company).await;
+    let key = created["token"].as_str().unwrap();
+    let key_id = created["id"].as_str().unwrap();
+    let cli = Latchkey {
+        db: crate::helpers::TestDatabase {
+            url: app.db.url.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        },
+        master_key: String::new(),
+    };
+
+    let listed = cli.run_json(
+        &[
+            "api-key",
+            "list",
+            "--company",
+            &company.to_string(),
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], key_id);
+    assert_eq!(listed[0]["status"], "active");
+    let revoked = cli.run_json(&["api-key", "revoke", key_id, "--json"], "");
+    assert_eq!(revoked["revoked"], true);
+
+    // The server follows the revocation log (polled every 100 ms in tests).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    crate::helpers::assert_invalid_token(app.me(key).await).await;
+    let again = cli.run(&["api-key", "revoke", key_id], "");
+    assert!(!again.status.success());
+}
