@@ -187,6 +187,10 @@ impl ResponseError for ApiError {
 }
 
 impl ApiError {
+    pub fn stale_revocation_state() -> Self {
+        ApiError::ServiceUnavailable("Revocation state is stale; refusing to vouch for tokens.")
+    }
+
     /// A body that could not be read: too large, or cut short.
     pub fn from_payload_error(e: actix_web::Error) -> Self {
         use actix_web::error::PayloadError;

@@ -58,6 +58,8 @@ pub struct TokenSettings {
     pub access_ttl_seconds: u64,
     pub refresh_ttl_seconds: u64,
     pub leeway_seconds: u64,
+    pub verified_cache_capacity: u64,
+    pub verified_cache_ttl_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, NormalizePath};
 use actix_web::{web, App, HttpServer};
+use secrecy::ExposeSecret;
 
 use crate::error::ApiError;
 use crate::http;
@@ -15,7 +16,9 @@ use crate::revocation::{spawn_followers, Follower};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
-use crate::tokens::{crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier};
+use crate::tokens::{
+    crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier, VerifierSettings,
+};
 use crate::usage::{spawn_flusher, KeyUsage};
 
 pub struct Application {
@@ -39,7 +42,9 @@ impl Application {
         spawn_followers(
             state.follower.clone(),
             Duration::from_millis(state.settings.revocation.poll_interval_ms),
-        );
+            state.settings.database.url.expose_secret(),
+        )
+        .await;
 
         let server_settings = &state.settings.server;
         let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))
@@ -119,9 +124,13 @@ pub async fn build_state(settings: Settings, store: Store) -> anyhow::Result<App
     );
     let verifier = TokenVerifier::new(
         keys.clone(),
-        &settings.issuer,
-        &settings.audience,
-        settings.tokens.leeway_seconds,
+        VerifierSettings {
+            issuer: &settings.issuer,
+            audience: &settings.audience,
+            leeway_seconds: settings.tokens.leeway_seconds,
+            cache_capacity: settings.tokens.verified_cache_capacity,
+            cache_ttl: Duration::from_secs(settings.tokens.verified_cache_ttl_seconds),
+        },
     );
     let passwords = PasswordHasher::new(&settings.passwords)?;
     Ok(AppState {

@@ -11,6 +11,23 @@ use crate::store::Store;
 use crate::tokens::{Claims, KeyRing, TokenIssuer, TokenKind, TokenVerifier};
 use crate::usage::KeyUsage;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    /// Expired, forged, revoked, deleted: the caller learns nothing more.
+    Invalid,
+    /// The revocation state is too old to vouch for any token.
+    Stale,
+}
+
+impl From<TokenRejection> for ApiError {
+    fn from(rejection: TokenRejection) -> Self {
+        match rejection {
+            TokenRejection::Invalid => ApiError::InvalidToken,
+            TokenRejection::Stale => ApiError::stale_revocation_state(),
+        }
+    }
+}
+
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub store: Store,
@@ -24,26 +41,30 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Verifies a bearer token entirely in memory: signature, claims, revocation.
-    /// Fails closed with 503 when the revocation state is stale.
-    pub fn authenticate_token(&self, token: &str) -> Result<Claims, ApiError> {
+    /// Verifies a token entirely in memory: signature (or the cache of
+    /// verified tokens), lifetime, revocation. Fails closed when the
+    /// revocation state is stale.
+    pub fn check_token(&self, token: &str) -> Result<Arc<Claims>, TokenRejection> {
         if !self.revocation.is_fresh() {
-            return Err(ApiError::ServiceUnavailable(
-                "Revocation state is stale; refusing to vouch for tokens.",
-            ));
+            return Err(TokenRejection::Stale);
         }
         let claims = self.verifier.verify(token).map_err(|reason| {
             tracing::debug!(%reason, "token rejected");
-            ApiError::InvalidToken
+            TokenRejection::Invalid
         })?;
         if !self.revocation.is_active(&claims) {
             tracing::debug!(jti = %claims.jti, "token revoked");
-            return Err(ApiError::InvalidToken);
+            return Err(TokenRejection::Invalid);
         }
         if claims.kind == TokenKind::Private {
             self.usage.record(claims.jti);
         }
         Ok(claims)
+    }
+
+    /// `check_token` for API requests: the answers are 401 or 503.
+    pub fn authenticate_token(&self, token: &str) -> Result<Arc<Claims>, ApiError> {
+        self.check_token(token).map_err(ApiError::from)
     }
 
     /// Puts this instance's own committed write in force before the caller is

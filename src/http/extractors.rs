@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -26,6 +27,36 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         Box::pin(async move {
             let body = body.await.map_err(ApiError::from_payload_error)?;
             parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+/// A form-encoded body (the OAuth default), or JSON when the request says so.
+pub struct FormOrJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(ApiError::from_payload_error)?;
+            if is_json {
+                return parse_json(&body).map(FormOrJson);
+            }
+            serde_urlencoded::from_bytes(&body)
+                .map(FormOrJson)
+                .map_err(|e| ApiError::ParseError(format!("Malformed form body: {e}.")))
         })
     }
 }
@@ -76,7 +107,7 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
 
 /// A caller holding a valid, unrevoked token of either kind.
 pub struct Authenticated {
-    pub claims: Claims,
+    pub claims: Arc<Claims>,
 }
 
 impl Authenticated {
@@ -127,5 +158,37 @@ impl FromRequest for ClientInfo {
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect());
         std::future::ready(Ok(ClientInfo { ip, user_agent }))
+    }
+}
+
+/// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-encoded).
+pub struct BasicCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl BasicCredentials {
+    pub fn from_request(req: &HttpRequest) -> Option<Self> {
+        use base64::Engine;
+        let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, encoded) = value.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let (id, secret) = decoded.split_once(':')?;
+        let form_decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8()
+                .ok()
+                .map(|c| c.into_owned())
+        };
+        Some(BasicCredentials {
+            client_id: form_decode(id)?,
+            client_secret: form_decode(secret)?,
+        })
     }
 }

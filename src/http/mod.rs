@@ -3,8 +3,11 @@
 pub mod api_keys;
 pub mod auth;
 pub mod extractors;
+pub mod forward_auth;
 pub mod health;
+pub mod introspection;
 pub mod request_id;
+pub mod revocation;
 pub mod well_known;
 
 use actix_web::{web, HttpResponse, Resource};
@@ -23,6 +26,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/auth/refresh").route(web::post().to(auth::refresh)))
         .service(resource("/api/v1/auth/logout").route(web::post().to(auth::logout)))
         .service(resource("/api/v1/auth/me").route(web::get().to(auth::me)))
+        .service(resource("/api/v1/auth/verify").route(web::route().to(forward_auth::verify)))
+        .service(
+            resource("/api/v1/auth/verify/{original:.*}")
+                .route(web::route().to(forward_auth::verify)),
+        )
+        .service(resource("/api/v1/introspect").route(web::post().to(introspection::introspect)))
+        .service(resource("/api/v1/revoke").route(web::post().to(revocation::revoke)))
         .service(
             resource("/api/v1/companies/{company_id}/api-keys")
                 .route(web::post().to(api_keys::create))

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use super::state::Snapshot;
 use super::RevocationState;
-use crate::store::revocation_events::RevocationEvent;
+use crate::store::revocation_events::{RevocationEvent, NOTIFY_CHANNEL};
 use crate::store::Store;
 use crate::tokens::KeyRing;
 
@@ -80,6 +80,7 @@ impl Follower {
                 .await?;
             let full_batch = rows.len() as u64 == BATCH;
             let mut keys_changed = false;
+            let mut clients_changed = false;
             let mut events = Vec::with_capacity(rows.len());
             for row in rows {
                 cursor.gaps.remove(&row.id);
@@ -93,15 +94,25 @@ impl Follower {
                 }
                 match row.event {
                     Some(RevocationEvent::SigningKeysChanged { .. }) => keys_changed = true,
+                    Some(RevocationEvent::ClientsChanged { .. }) => clients_changed = true,
                     Some(event) => events.push(event),
                     None => {
                         tracing::warn!(id = row.id, "skipping a revocation event of unknown kind")
                     }
                 }
             }
+            tracing::debug!(
+                events = events.len(),
+                last_id = cursor.last_id,
+                "revocation events applied"
+            );
             self.state.apply(events);
             if keys_changed {
                 self.keys.reload(&self.store).await?;
+            }
+            if clients_changed {
+                self.state
+                    .set_clients(self.store.active_service_clients().await?);
             }
             cursor.gaps.retain(|_, seen| seen.elapsed() < GAP_PATIENCE);
             if !full_batch {
@@ -121,11 +132,18 @@ async fn load_snapshot(store: &Store) -> anyhow::Result<Snapshot> {
         disabled_users: store.disabled_user_ids().await?,
         user_cutoffs: store.user_token_cutoffs().await?,
         memberships: store.all_memberships().await?,
+        clients: store.active_service_clients().await?,
     })
 }
 
-/// Starts the periodic follower; it runs until the runtime stops.
-pub fn spawn_followers(follower: Arc<Follower>, poll_interval: Duration) {
+/// Starts the periodic follower and, on PostgreSQL, the LISTEN/NOTIFY
+/// doorbell. The doorbell is listening before this returns, so an instance
+/// that serves also hears. Both run until the runtime stops.
+pub async fn spawn_followers(follower: Arc<Follower>, poll_interval: Duration, database_url: &str) {
+    if database_url.starts_with("postgres") {
+        let first = listen(database_url).await;
+        spawn_doorbell(follower.clone(), database_url.to_owned(), first);
+    }
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(poll_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -138,6 +156,47 @@ pub fn spawn_followers(follower: Arc<Follower>, poll_interval: Duration) {
             if last_prune.elapsed() > Duration::from_secs(60) {
                 follower.state.prune(Utc::now());
                 last_prune = Instant::now();
+            }
+        }
+    });
+}
+
+type Listener = sea_orm::sqlx::postgres::PgListener;
+
+async fn listen(database_url: &str) -> Option<Listener> {
+    let listener = async {
+        let mut listener = Listener::connect(database_url).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        Ok::<_, sea_orm::sqlx::Error>(listener)
+    };
+    listener
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "cannot listen for revocation events; relying on polling"))
+        .ok()
+}
+
+/// Reads the log as soon as another replica appends to it. A missed ring
+/// costs at most one poll interval.
+fn spawn_doorbell(follower: Arc<Follower>, database_url: String, mut listener: Option<Listener>) {
+    tokio::spawn(async move {
+        loop {
+            let Some(mut active) = listener.take() else {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                listener = listen(&database_url).await;
+                continue;
+            };
+            // Whatever was appended while nobody listened.
+            if let Err(e) = follower.catch_up().await {
+                tracing::warn!(error = %e, "cannot read revocation events");
+            }
+            loop {
+                if let Err(e) = active.recv().await {
+                    tracing::warn!(error = %e, "revocation doorbell lost; reconnecting");
+                    break;
+                }
+                if let Err(e) = follower.catch_up().await {
+                    tracing::warn!(error = %e, "cannot read revocation events after a notification");
+                }
             }
         }
     });

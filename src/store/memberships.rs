@@ -101,3 +101,24 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Removes the user from the company. False if they were not a member.
+    pub async fn remove_member(&self, user_id: Uuid, company_id: Uuid) -> Result<bool, DbErr> {
+        let txn = self.db().begin().await?;
+        let removed = memberships::Entity::delete_by_id((user_id, company_id))
+            .exec(&txn)
+            .await?;
+        if removed.rows_affected != 1 {
+            return Ok(false);
+        }
+        let event = RevocationEvent::MembershipChanged {
+            user_id,
+            company_id,
+            role: None,
+        };
+        revocation_events::append(&txn, event).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+}

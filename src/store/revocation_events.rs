@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use entity::revocation_events as events;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -41,12 +41,18 @@ pub enum RevocationEvent {
     SigningKeysChanged {
         kid: String,
     },
+    ClientsChanged {
+        client_id: String,
+    },
 }
 
 pub struct StoredEvent {
     pub id: i64,
     pub event: Option<RevocationEvent>,
 }
+
+/// The PostgreSQL channel that rings when an event is appended.
+pub const NOTIFY_CHANNEL: &str = "latchkey_revocation";
 
 pub async fn append(db: &impl ConnectionTrait, event: RevocationEvent) -> Result<(), DbErr> {
     let mut row = events::ActiveModel {
@@ -93,10 +99,17 @@ pub async fn append(db: &impl ConnectionTrait, event: RevocationEvent) -> Result
             ("membership_changed", user_id.to_string())
         }
         RevocationEvent::SigningKeysChanged { kid } => ("signing_keys_changed", kid.clone()),
+        RevocationEvent::ClientsChanged { client_id } => ("clients_changed", client_id.clone()),
     };
     row.kind = Set(kind.to_owned());
     row.subject = Set(subject);
-    row.insert(db).await.map(|_| ())
+    row.insert(db).await?;
+    // The doorbell: delivered to every replica's listener when this commits.
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}"))
+            .await?;
+    }
+    Ok(())
 }
 
 fn decode(row: events::Model) -> Option<RevocationEvent> {
@@ -131,6 +144,9 @@ fn decode(row: events::Model) -> Option<RevocationEvent> {
             },
         },
         "signing_keys_changed" => RevocationEvent::SigningKeysChanged { kid: row.subject },
+        "clients_changed" => RevocationEvent::ClientsChanged {
+            client_id: row.subject,
+        },
         _ => return None,
     })
 }
@@ -185,5 +201,14 @@ impl Store {
             .into_iter()
             .filter_map(|row| Some((row.subject.parse().ok()?, row.not_after?)))
             .collect())
+    }
+}
+
+impl Store {
+    /// Appends one event on its own (RFC 7009 revocation of a short-lived token).
+    pub async fn revoke_token(&self, event: RevocationEvent) -> Result<(), DbErr> {
+        let txn = sea_orm::TransactionTrait::begin(self.db()).await?;
+        append(&txn, event).await?;
+        txn.commit().await
     }
 }

@@ -13,4 +13,4 @@ pub use issuer::{IssuedToken, TokenIssuer};
 pub use key_ring::KeyRing;
 pub use master_key::MasterKey;
 pub use opaque::{random_secret, sha256_hex};
-pub use verifier::{TokenVerifier, VerifyError};
+pub use verifier::{TokenVerifier, VerifierSettings, VerifyError};

@@ -1,8 +1,12 @@
-//! Signature and claim checks. Revocation is checked apart, against memory.
+//! Signature and claim checks, with a bounded cache of tokens already
+//! verified. Revocation is checked apart, against memory.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::Utc;
 use jsonwebtoken::{Algorithm, Validation};
+use moka::sync::Cache;
 
 use super::{Claims, KeyRing, TokenKind};
 
@@ -21,31 +25,78 @@ pub enum VerifyError {
     Rejected,
     #[error("token type does not match its kind")]
     KindMismatch,
+    #[error("expired or not yet valid")]
+    OutsideLifetime,
 }
 
 pub struct TokenVerifier {
     keys: Arc<KeyRing>,
     validation: Validation,
+    leeway: i64,
+    /// SHA-256 of a token whose signature and claims passed, to its claims.
+    verified: Cache<[u8; 32], Arc<Claims>>,
+}
+
+pub struct VerifierSettings<'a> {
+    pub issuer: &'a str,
+    pub audience: &'a str,
+    pub leeway_seconds: u64,
+    pub cache_capacity: u64,
+    pub cache_ttl: Duration,
 }
 
 impl TokenVerifier {
-    pub fn new(keys: Arc<KeyRing>, issuer: &str, audience: &str, leeway_seconds: u64) -> Self {
+    pub fn new(keys: Arc<KeyRing>, settings: VerifierSettings<'_>) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.leeway = leeway_seconds;
+        validation.leeway = settings.leeway_seconds;
         validation.validate_exp = true;
         validation.validate_nbf = true;
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
+        validation.set_issuer(&[settings.issuer]);
+        validation.set_audience(&[settings.audience]);
         validation.set_required_spec_claims(&["iss", "aud", "exp", "nbf", "sub", "iat", "jti"]);
-        TokenVerifier { keys, validation }
+        let verified = Cache::builder()
+            .max_capacity(settings.cache_capacity)
+            .time_to_live(settings.cache_ttl)
+            .build();
+        TokenVerifier {
+            keys,
+            validation,
+            leeway: i64::try_from(settings.leeway_seconds).unwrap_or(i64::MAX / 2),
+            verified,
+        }
     }
 
-    /// Checks header, signature and claims. Only EdDSA, only our own keys (by `kid`,
-    /// in memory), no key or certificate named by the token itself.
-    pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+    /// Checks header, signature and claims, or finds them checked already.
+    /// Lifetime is checked on every call, cached or not.
+    pub fn verify(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
         if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             return Err(VerifyError::Malformed);
         }
+        let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+        let cache_key: [u8; 32] = digest
+            .as_ref()
+            .try_into()
+            .map_err(|_| VerifyError::Malformed)?;
+        let claims = match self.verified.get(&cache_key) {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(self.verify_uncached(token)?);
+                self.verified.insert(cache_key, claims.clone());
+                claims
+            }
+        };
+        let now = Utc::now().timestamp();
+        if now > claims.exp.saturating_add(self.leeway)
+            || now < claims.nbf.saturating_sub(self.leeway)
+        {
+            return Err(VerifyError::OutsideLifetime);
+        }
+        Ok(claims)
+    }
+
+    /// Only EdDSA, only our own keys (by `kid`, in memory), no key or
+    /// certificate named by the token itself, and `typ` matching `kind`.
+    fn verify_uncached(&self, token: &str) -> Result<Claims, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         if header.alg != Algorithm::EdDSA
             || header.jku.is_some()

@@ -251,3 +251,40 @@ pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) 
     );
     item
 }
+
+impl TestApp {
+    /// A service client for introspection: (client_id, client_secret).
+    pub async fn create_client(&self) -> (String, String) {
+        let client_id = Uuid::now_v7().to_string();
+        let secret = latchkey::tokens::random_secret();
+        let hash = latchkey::tokens::sha256_hex(&secret);
+        self.state
+            .store
+            .create_service_client(client_id.clone(), hash, "test".to_owned())
+            .await
+            .unwrap();
+        self.state.follower.catch_up().await.unwrap();
+        (client_id, secret)
+    }
+
+    pub async fn introspect(&self, client: &(String, String), token: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/introspect"))
+            .basic_auth(&client.0, Some(&client.1))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The introspection answer, which must be 200.
+    pub async fn introspect_ok(&self, client: &(String, String), token: &str) -> Value {
+        let response = self.introspect(client, token).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+}
+
+pub fn inactive() -> Value {
+    json!({ "active": false })
+}

@@ -1,0 +1,159 @@
+//! The command line: `serve` (the default), `migrate`, and the ops commands.
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::domain::Role;
+use crate::settings::Settings;
+use crate::startup::Application;
+use crate::store::Store;
+
+mod accounts;
+mod api_keys;
+mod clients;
+mod output;
+
+use output::print;
+
+#[derive(Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "A standalone authentication service that issues tokens."
+)]
+pub struct Cli {
+    /// Print one JSON object or array on stdout instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage companies.
+    #[command(subcommand)]
+    Company(CompanyCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage company memberships.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// List and revoke API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// Manage the service clients that may call introspection.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ApiKeyCommand {
+    /// List keys that are not deleted (active and expired).
+    List {
+        #[arg(long)]
+        company: Option<Uuid>,
+        #[arg(long)]
+        user: Option<Uuid>,
+    },
+    /// Delete a key for good; every instance stops accepting it.
+    Revoke { key_id: Uuid },
+}
+
+#[derive(Subcommand)]
+pub enum CompanyCommand {
+    /// Create a company.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        plan: String,
+    },
+    /// Change a company's plan. Existing keys keep working after a downgrade.
+    SetPlan { company_id: Uuid, plan: String },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Make the user a platform admin.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Disable a user: every token of theirs stops working, on every instance.
+    Disable { user_id: Uuid },
+    /// Every token issued to the user so far stops working.
+    RevokeTokens { user_id: Uuid },
+}
+
+#[derive(Subcommand)]
+pub enum MemberCommand {
+    /// Add a user to a company, or change their role there.
+    Add {
+        #[arg(long)]
+        company: Uuid,
+        #[arg(long)]
+        user: Uuid,
+        #[arg(long)]
+        role: Role,
+    },
+    /// Remove a user from a company, on every instance at once.
+    Remove {
+        #[arg(long)]
+        company: Uuid,
+        #[arg(long)]
+        user: Uuid,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ClientCommand {
+    /// Create a service client; its secret is shown once.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// List service clients.
+    List,
+    /// Revoke a client: its introspection calls are refused at once.
+    Revoke { client_id: String },
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    let json = cli.json;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await?
+        }
+        Command::Migrate => {
+            connect(&settings).await?;
+            print(json, &json!({ "migrated": true }), || {
+                "Migrations applied.".to_owned()
+            });
+        }
+        Command::Company(command) => accounts::company(command, &settings, json).await?,
+        Command::User(command) => accounts::user(command, &settings, json).await?,
+        Command::Member(command) => accounts::member(command, &settings, json).await?,
+        Command::ApiKey(command) => api_keys::api_key(command, &settings, json).await?,
+        Command::Client(command) => clients::client(command, &settings, json).await?,
+    }
+    Ok(())
+}
+
+pub(crate) async fn connect(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database).await?;
+    store.migrate().await?;
+    Ok(store)
+}
