@@ -132,3 +132,38 @@ async fn api_key_revoke_from_the_cli_reaches_the_running_server() {
     let again = cli.run(&["api-key", "revoke", key_id], "");
     assert!(!again.status.success());
 }
+
+#[tokio::test]
+async fn a_service_client_is_created_listed_and_revoked() {
+    let latchkey = Latchkey::new().await;
+
+    let created = latchkey.run_json(&["client", "create", "--name", "billing", "--json"], "");
+    let client_id = created["client_id"].as_str().unwrap();
+    let secret = created["client_secret"].as_str().unwrap();
+    let listed = latchkey.run_json(&["client", "list", "--json"], "");
+    let revoked = latchkey.run_json(&["client", "revoke", client_id, "--json"], "");
+
+    assert_eq!(created.as_object().unwrap().len(), 2);
+    assert_eq!(secret.len(), 43, "256 random bits, base64url");
+    assert_eq!(listed[0]["client_id"], client_id);
+    assert_eq!(listed[0]["name"], "billing");
+    assert!(listed[0].get("client_secret").is_none() && !listed.to_string().contains(secret));
+    assert_eq!(revoked["revoked"], true);
+    let listed = latchkey.run_json(&["client", "list", "--json"], "");
+    assert!(listed[0]["revoked_at"].is_string());
+}
+
+#[tokio::test]
+async fn member_remove_takes_the_user_out_of_the_company() {
+    let latchkey = Latchkey::new().await;
+    let company = latchkey.run_json(&["company", "create", "--name", "Acme", "--plan", "free", "--json"], "");
+    let user = latchkey.run_json(&["user", "create", "--email", "ada@example.com", "--json"], "a fine long password\n");
+    let (company, user) = (company["id"].as_str().unwrap(), user["id"].as_str().unwrap());
+    latchkey.run_json(&["member", "add", "--company", company, "--user", user, "--role", "member", "--json"], "");
+
+    let removed = latchkey.run_json(&["member", "remove", "--company", company, "--user", user, "--json"], "");
+    let again = latchkey.run(&["member", "remove", "--company", company, "--user", user], "");
+
+    assert_eq!(removed["removed"], true);
+    assert!(!again.status.success());
+}

@@ -7,6 +7,7 @@ mod forward_auth;
 mod helpers;
 mod introspection;
 mod logs;
+mod nginx;
 mod process;
 mod replicas;
 mod revocation;
