@@ -76,6 +76,7 @@ impl RevocationState {
                 .into_iter()
                 .map(|(u, c, r)| ((u, c), r)),
         );
+        inner.clients = client_map(snapshot.clients);
         let state = RevocationState {
             inner: RwLock::new(inner),
             refreshed_at_ms: AtomicI64::new(0),

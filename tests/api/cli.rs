@@ -167,3 +167,21 @@ async fn member_remove_takes_the_user_out_of_the_company() {
     assert_eq!(removed["removed"], true);
     assert!(!again.status.success());
 }
+
+#[tokio::test]
+async fn a_client_created_before_the_server_starts_may_introspect() {
+    let latchkey = Latchkey::new().await;
+    let created = latchkey.run_json(&["client", "create", "--name", "billing", "--json"], "");
+    let server = latchkey.serve("info");
+
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/introspect", server.address))
+        .basic_auth(created["client_id"].as_str().unwrap(), created["client_secret"].as_str())
+        .form(&[("token", "junk")])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "active": false }));
+}
