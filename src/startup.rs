@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, NormalizePath};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use secrecy::ExposeSecret;
 
@@ -61,7 +61,7 @@ impl Application {
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(NormalizePath::trim())
+                .wrap(from_fn(http::trailing_slash::trim_trailing_slash))
                 .wrap(from_fn(http::request_id::request_id))
                 .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(max_body))

@@ -19,7 +19,10 @@ const CONNECTIONS: u32 = 64;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
     let mut report = String::new();
     if run("introspection") {
@@ -40,14 +43,25 @@ async fn main() -> anyhow::Result<()> {
 fn header(wanted: &[String]) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())))
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let memory = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned()))
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned())
+        })
         .and_then(|kib| kib.parse::<u64>().ok())
-        .map_or_else(String::new, |kib| format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0));
+        .map_or_else(String::new, |kib| {
+            format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
         .output()
@@ -84,7 +98,10 @@ fn verdict(ok: bool) -> &'static str {
 /// with 100,000 revoked entries in memory; then again under a login storm.
 async fn introspection() -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     let seeded = seed::base(&url).await?;
     let mut tokens = seed::api_keys(&seeded, 5_000, true).await?;
     tokens.extend(seed::short_lived_tokens(&seeded, 5_000)?);
@@ -93,7 +110,8 @@ async fn introspection() -> anyhow::Result<String> {
     std::fs::write(&token_file, tokens.join("\n") + "\n")?;
     let server = Server::start(&url, &seeded.master_key, &[])?;
     use base64::Engine;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", seeded.client.0, seeded.client.1));
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", seeded.client.0, seeded.client.1));
     let introspect = Load {
         url: server.url("/"),
         connections: CONNECTIONS,
@@ -101,7 +119,13 @@ async fn introspection() -> anyhow::Result<String> {
         script: Some("introspect.lua"),
         script_args: vec![token_file.display().to_string(), format!("Basic {basic}")],
     };
-    let health = Load { url: server.url("/healthz"), connections: CONNECTIONS, seconds: SECONDS, script: None, script_args: vec![] };
+    let health = Load {
+        url: server.url("/healthz"),
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        script: None,
+        script_args: vec![],
+    };
 
     // Every pooled token must be live, or the figure measures the wrong thing.
     let client = reqwest::Client::new();
@@ -114,9 +138,16 @@ async fn introspection() -> anyhow::Result<String> {
             .await?
             .json()
             .await?;
-        anyhow::ensure!(body["active"] == true, "a pooled token is not active: {body}");
+        anyhow::ensure!(
+            body["active"] == true,
+            "a pooled token is not active: {body}"
+        );
     }
-    Load { seconds: 3, ..introspect.clone_load() }.run()?;
+    Load {
+        seconds: 3,
+        ..introspect.clone_load()
+    }
+    .run()?;
 
     let mut health_runs: Vec<WrkResult> = Vec::new();
     let mut introspect_runs: Vec<WrkResult> = Vec::new();
@@ -124,9 +155,17 @@ async fn introspection() -> anyhow::Result<String> {
         health_runs.push(health.run()?);
         introspect_runs.push(introspect.run()?);
     }
-    let errors: u64 = introspect_runs.iter().map(|r| r.non_2xx + r.socket_errors).sum();
+    let errors: u64 = introspect_runs
+        .iter()
+        .map(|r| r.non_2xx + r.socket_errors)
+        .sum();
     let health_rps = median(health_runs.iter().map(|r| r.requests_per_second).collect());
-    let intro_rps = median(introspect_runs.iter().map(|r| r.requests_per_second).collect());
+    let intro_rps = median(
+        introspect_runs
+            .iter()
+            .map(|r| r.requests_per_second)
+            .collect(),
+    );
     let health_p99 = median(health_runs.iter().map(|r| r.p99_ms).collect());
     let intro_p99 = median(introspect_runs.iter().map(|r| r.p99_ms).collect());
     let intro_p50 = median(introspect_runs.iter().map(|r| r.p50_ms).collect());
@@ -151,23 +190,64 @@ async fn introspection() -> anyhow::Result<String> {
     let mut out = String::new();
     writeln!(out, "## Introspection\n")?;
     writeln!(out, "10,000 distinct live tokens (5,000 API keys, 5,000 login tokens), 100,000 revoked token ids in memory, SQLite.\n")?;
-    writeln!(out, "| endpoint | requests/s (median) | p50 | p99 (median) | errors |")?;
+    writeln!(
+        out,
+        "| endpoint | requests/s (median) | p50 | p99 (median) | errors |"
+    )?;
     writeln!(out, "| --- | ---: | ---: | ---: | ---: |")?;
-    writeln!(out, "| `GET /healthz` | {health_rps:.0} | {:.2} ms | {health_p99:.2} ms | {} |", median(health_runs.iter().map(|r| r.p50_ms).collect()), health_runs.iter().map(|r| r.non_2xx + r.socket_errors).sum::<u64>())?;
+    writeln!(
+        out,
+        "| `GET /healthz` | {health_rps:.0} | {:.2} ms | {health_p99:.2} ms | {} |",
+        median(health_runs.iter().map(|r| r.p50_ms).collect()),
+        health_runs
+            .iter()
+            .map(|r| r.non_2xx + r.socket_errors)
+            .sum::<u64>()
+    )?;
     writeln!(out, "| `POST /api/v1/introspect` | {intro_rps:.0} | {intro_p50:.2} ms | {intro_p99:.2} ms | {errors} |\n")?;
     writeln!(out, "| figure | target | measured | |")?;
     writeln!(out, "| --- | --- | --- | --- |")?;
-    writeln!(out, "| introspection / healthz throughput | ≥ 0.8 | {ratio:.2} | {} |", verdict(ratio >= 0.8))?;
-    writeln!(out, "| introspection p99 at {CONNECTIONS} connections | ≤ 10 ms | {intro_p99:.2} ms | {} |", verdict(intro_p99 <= 10.0))?;
-    writeln!(out, "| introspection p99 during a login storm | ≤ 10 ms | {:.2} ms | {} |", under_storm.p99_ms, verdict(under_storm.p99_ms <= 10.0))?;
+    writeln!(
+        out,
+        "| introspection / healthz throughput | ≥ 0.8 | {ratio:.2} | {} |",
+        verdict(ratio >= 0.8)
+    )?;
+    writeln!(
+        out,
+        "| introspection p99 at {CONNECTIONS} connections | ≤ 10 ms | {intro_p99:.2} ms | {} |",
+        verdict(intro_p99 <= 10.0)
+    )?;
+    writeln!(
+        out,
+        "| introspection p99 during a login storm | ≤ 10 ms | {:.2} ms | {} |",
+        under_storm.p99_ms,
+        verdict(under_storm.p99_ms <= 10.0)
+    )?;
     writeln!(out, "| login throughput during the storm | bounded by argon2id | {:.1} logins/s (argon2id alone: {hash_ms:.1} ms per hash, at most {argon2_bound:.1}/s on {cores} cores) | {} |\n", storm.requests_per_second, verdict(storm.requests_per_second <= argon2_bound * 1.1))?;
-    writeln!(out, "Rounds (requests/s): healthz {:?}; introspection {:?}.\n", health_runs.iter().map(|r| r.requests_per_second.round()).collect::<Vec<_>>(), introspect_runs.iter().map(|r| r.requests_per_second.round()).collect::<Vec<_>>())?;
+    writeln!(
+        out,
+        "Rounds (requests/s): healthz {:?}; introspection {:?}.\n",
+        health_runs
+            .iter()
+            .map(|r| r.requests_per_second.round())
+            .collect::<Vec<_>>(),
+        introspect_runs
+            .iter()
+            .map(|r| r.requests_per_second.round())
+            .collect::<Vec<_>>()
+    )?;
     Ok(out)
 }
 
 impl Load<'_> {
     fn clone_load(&self) -> Self {
-        Load { url: self.url.clone(), connections: self.connections, seconds: self.seconds, script: self.script, script_args: self.script_args.clone() }
+        Load {
+            url: self.url.clone(),
+            connections: self.connections,
+            seconds: self.seconds,
+            script: self.script,
+            script_args: self.script_args.clone(),
+        }
     }
 }
 
@@ -185,14 +265,20 @@ fn argon2_median_ms() -> f64 {
 /// One million active keys: load time and resident memory of the server.
 async fn memory() -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
-    let empty_url = format!("sqlite://{}?mode=rwc", dir.path().join("empty.db").display());
+    let empty_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("empty.db").display()
+    );
     let empty = seed::base(&empty_url).await?;
     let baseline = Server::start(&empty_url, &empty.master_key, &[])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let baseline_rss = baseline.rss_mib()?;
     drop(baseline);
 
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("million.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("million.db").display()
+    );
     let seeded = seed::base(&url).await?;
     let started = Instant::now();
     seed::api_keys(&seeded, 1_000_000, false).await?;
@@ -222,8 +308,15 @@ async fn replicas() -> anyhow::Result<String> {
     let name = format!("latchkey_bench_{}", uuid::Uuid::new_v4().simple());
     let admin = sea_orm::Database::connect(&server_url).await?;
     use sea_orm::ConnectionTrait;
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
-    let url = format!("{}/{name}", server_url.rsplit_once('/').map_or(server_url.as_str(), |(base, _)| base));
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let url = format!(
+        "{}/{name}",
+        server_url
+            .rsplit_once('/')
+            .map_or(server_url.as_str(), |(base, _)| base)
+    );
     let seeded = seed::base(&url).await?;
     let a = Server::start(&url, &seeded.master_key, &[])?;
     let b = Server::start(&url, &seeded.master_key, &[])?;
@@ -235,10 +328,16 @@ async fn replicas() -> anyhow::Result<String> {
         .await?
         .json()
         .await?;
-    let token = login["access_token"].as_str().ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?.to_owned();
+    let token = login["access_token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?
+        .to_owned();
     let keys_url = a.url(&format!("/api/v1/companies/{}/api-keys", seeded.company_id));
     let introspect = |key: String| {
-        let request = client.post(b.url("/api/v1/introspect")).basic_auth(&seeded.client.0, Some(&seeded.client.1)).form(&[("token", key)]);
+        let request = client
+            .post(b.url("/api/v1/introspect"))
+            .basic_auth(&seeded.client.0, Some(&seeded.client.1))
+            .form(&[("token", key)]);
         async move { request.send().await?.json::<serde_json::Value>().await }
     };
 
@@ -252,22 +351,38 @@ async fn replicas() -> anyhow::Result<String> {
             .await?
             .json()
             .await?;
-        let key = created["token"].as_str().ok_or_else(|| anyhow::anyhow!("create failed: {created}"))?.to_owned();
+        let key = created["token"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("create failed: {created}"))?
+            .to_owned();
         let id = created["id"].as_str().unwrap_or_default().to_owned();
         while introspect(key.clone()).await?["active"] != true {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let deleted = client.delete(format!("{keys_url}/{id}")).bearer_auth(&token).send().await?;
-        anyhow::ensure!(deleted.status() == 204, "delete failed: {}", deleted.status());
+        let deleted = client
+            .delete(format!("{keys_url}/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            deleted.status() == 204,
+            "delete failed: {}",
+            deleted.status()
+        );
         let started = Instant::now();
         while introspect(key.clone()).await?["active"] != false {
-            anyhow::ensure!(started.elapsed() < Duration::from_secs(30), "the deletion never reached the other replica");
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(30),
+                "the deletion never reached the other replica"
+            );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         delays_ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     drop((a, b));
-    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await?;
     delays_ms.sort_by(f64::total_cmp);
     let p50 = delays_ms[49];
     let p99 = delays_ms[98];

@@ -39,21 +39,39 @@ pub async fn base(database_url: &str) -> anyhow::Result<Seeded> {
     let store = Store::connect(&settings.database).await?;
     store.migrate().await?;
     let plan = Plan::parse("professional_unlimited", &settings)?;
-    let company = store.create_company(&CompanyName::parse("Bench")?, &plan).await?;
+    let company = store
+        .create_company(&CompanyName::parse("Bench")?, &plan)
+        .await?;
     let hash = latchkey::passwords::hash_blocking(&SecretString::from(PASSWORD.to_owned()))?;
-    let user = store.create_user(&Email::parse(EMAIL)?, hash, false).await?;
+    let user = store
+        .create_user(&Email::parse(EMAIL)?, hash, false)
+        .await?;
     store.add_member(user.id, company.id, Role::Owner).await?;
     let client_id = Uuid::now_v7().to_string();
     let secret = latchkey::tokens::random_secret();
     store
-        .create_service_client(client_id.clone(), latchkey::tokens::sha256_hex(&secret), "bench".to_owned())
+        .create_service_client(
+            client_id.clone(),
+            latchkey::tokens::sha256_hex(&secret),
+            "bench".to_owned(),
+        )
         .await?;
     let state = build_state(settings, store).await?;
-    Ok(Seeded { state, master_key, company_id: company.id, user_id: user.id, client: (client_id, secret) })
+    Ok(Seeded {
+        state,
+        master_key,
+        company_id: company.id,
+        user_id: user.id,
+        client: (client_id, secret),
+    })
 }
 
 /// `count` active API keys of the seeded user; returns their tokens when asked.
-pub async fn api_keys(seeded: &Seeded, count: usize, want_tokens: bool) -> anyhow::Result<Vec<String>> {
+pub async fn api_keys(
+    seeded: &Seeded,
+    count: usize,
+    want_tokens: bool,
+) -> anyhow::Result<Vec<String>> {
     let expires_at = (Utc::now() + Duration::days(30)).with_timezone(&Utc);
     let expires_at = chrono::DurationRound::duration_trunc(expires_at, Duration::seconds(1))?;
     let mut tokens = Vec::new();
@@ -64,7 +82,12 @@ pub async fn api_keys(seeded: &Seeded, count: usize, want_tokens: bool) -> anyho
         for i in chunk {
             let id = Uuid::now_v7();
             if want_tokens {
-                let token = seeded.state.issuer.private(id, seeded.user_id, seeded.company_id, expires_at)?;
+                let token = seeded.state.issuer.private(
+                    id,
+                    seeded.user_id,
+                    seeded.company_id,
+                    expires_at,
+                )?;
                 tokens.push(token.token);
             }
             rows.push(api_keys::ActiveModel {
@@ -88,7 +111,13 @@ pub async fn api_keys(seeded: &Seeded, count: usize, want_tokens: bool) -> anyho
 /// `count` short-lived tokens of the seeded user.
 pub fn short_lived_tokens(seeded: &Seeded, count: usize) -> anyhow::Result<Vec<String>> {
     (0..count)
-        .map(|_| Ok(seeded.state.issuer.short_lived(seeded.user_id, Uuid::now_v7())?.token))
+        .map(|_| {
+            Ok(seeded
+                .state
+                .issuer
+                .short_lived(seeded.user_id, Uuid::now_v7())?
+                .token)
+        })
         .collect()
 }
 
@@ -108,7 +137,9 @@ pub async fn revoked_tokens(seeded: &Seeded, count: usize) -> anyhow::Result<()>
             created_at: Set(Utc::now()),
             ..Default::default()
         });
-        revocation_events::Entity::insert_many(rows).exec(&txn).await?;
+        revocation_events::Entity::insert_many(rows)
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
     }
     Ok(())

@@ -13,7 +13,11 @@ pub struct Server {
 
 impl Server {
     /// Starts `latchkey serve` and waits until it listens.
-    pub fn start(database_url: &str, master_key: &str, extra_env: &[(&str, &str)]) -> anyhow::Result<Server> {
+    pub fn start(
+        database_url: &str,
+        master_key: &str,
+        extra_env: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/latchkey");
         let mut command = Command::new(binary);
         command
@@ -23,7 +27,10 @@ impl Server {
             .env("LATCHKEY_SECRETS__MASTER_KEY", master_key)
             .env("LATCHKEY_SERVER__PORT", "0")
             .env("LATCHKEY_LOG__FORMAT", "json")
-            .env("LATCHKEY_LOG__LEVEL", "warn,latchkey::startup=info,latchkey::revocation=info")
+            .env(
+                "LATCHKEY_LOG__LEVEL",
+                "warn,latchkey::startup=info,latchkey::revocation=info",
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         for (key, value) in extra_env {
@@ -52,7 +59,10 @@ impl Server {
             if let Some(status) = child.try_wait()? {
                 anyhow::bail!("latchkey exited with {status}: {:?}", logs.lock().unwrap());
             }
-            anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "latchkey did not start");
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(120),
+                "latchkey did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         Ok(Server { child, logs, port })
@@ -65,7 +75,9 @@ impl Server {
     /// `elapsed_ms` of the "revocation state loaded" log line.
     pub fn state_load_ms(&self) -> Option<u64> {
         self.logs.lock().unwrap().iter().find_map(|line| {
-            (line["message"] == "revocation state loaded").then(|| line["elapsed_ms"].as_u64()).flatten()
+            (line["message"] == "revocation state loaded")
+                .then(|| line["elapsed_ms"].as_u64())
+                .flatten()
         })
     }
 

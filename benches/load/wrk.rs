@@ -32,7 +32,10 @@ impl Load<'_> {
             "5s",
         ]);
         if let Some(script) = self.script {
-            command.args(["-s", &format!("{}/benches/{script}", env!("CARGO_MANIFEST_DIR"))]);
+            command.args([
+                "-s",
+                &format!("{}/benches/{script}", env!("CARGO_MANIFEST_DIR")),
+            ]);
         }
         command.arg(&self.url);
         if !self.script_args.is_empty() {
@@ -43,7 +46,11 @@ impl Load<'_> {
 
     pub fn run(&self) -> anyhow::Result<WrkResult> {
         let output = self.command().output()?;
-        anyhow::ensure!(output.status.success(), "wrk failed: {}", String::from_utf8_lossy(&output.stderr));
+        anyhow::ensure!(
+            output.status.success(),
+            "wrk failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         parse(&String::from_utf8_lossy(&output.stdout))
     }
 }
@@ -68,7 +75,10 @@ pub fn parse(out: &str) -> anyhow::Result<WrkResult> {
             result.requests = line.split_whitespace().next().unwrap_or("0").parse()?;
         }
     }
-    anyhow::ensure!(result.requests_per_second > 0.0, "wrk printed no rate:\n{out}");
+    anyhow::ensure!(
+        result.requests_per_second > 0.0,
+        "wrk printed no rate:\n{out}"
+    );
     Ok(result)
 }
 

@@ -31,36 +31,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
-/// A form-encoded body (the OAuth default), or JSON when the request says so.
-pub struct FormOrJson<T>(pub T);
-
-impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            });
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let body = body.await.map_err(ApiError::from_payload_error)?;
-            if is_json {
-                return parse_json(&body).map(FormOrJson);
-            }
-            serde_urlencoded::from_bytes(&body)
-                .map(FormOrJson)
-                .map_err(|e| ApiError::ParseError(format!("Malformed form body: {e}.")))
-        })
-    }
-}
-
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -180,11 +150,12 @@ impl BasicCredentials {
             .ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (id, secret) = decoded.split_once(':')?;
-        let form_decode = |s: &str| {
-            percent_encoding::percent_decode_str(&s.replace('+', " "))
+        let form_decode = |s: &str| match s.contains(['%', '+']) {
+            false => Some(s.to_owned()),
+            true => percent_encoding::percent_decode_str(&s.replace('+', " "))
                 .decode_utf8()
                 .ok()
-                .map(|c| c.into_owned())
+                .map(|c| c.into_owned()),
         };
         Some(BasicCredentials {
             client_id: form_decode(id)?,

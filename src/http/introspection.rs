@@ -1,27 +1,77 @@
 //! `POST /api/v1/introspect` (RFC 7662), for service clients. Answers from
 //! memory only: no database query on this path.
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::auth::no_store;
-use super::extractors::{BasicCredentials, FormOrJson};
+use super::extractors::{parse_json, BasicCredentials};
 use crate::error::ApiError;
 use crate::state::{AppState, TokenRejection};
 use crate::tokens::TokenKind;
 use crate::Result;
 
-/// `token_type_hint` is accepted and never trusted: every token is checked
-/// for what it is.
+/// The `token` of an RFC 7662 / RFC 7009 request: form-encoded (the OAuth
+/// default), or JSON when the request says so. `token_type_hint` is accepted
+/// and never trusted: every token is checked for what it is.
+pub struct TokenBody(pub String);
+
 #[derive(Deserialize)]
-pub struct TokenRequest {
+struct TokenRequest {
     #[serde(default)]
-    pub token: String,
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub token_type_hint: Option<String>,
+    token: String,
+}
+
+impl FromRequest for TokenBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(ApiError::from_payload_error)?;
+            let token = if is_json {
+                parse_json::<TokenRequest>(&body)?.token
+            } else {
+                form_token(&body)?
+            };
+            Ok(TokenBody(token.trim().to_owned()))
+        })
+    }
+}
+
+/// Tokens are base64url and dots, so the usual `token=…` needs no decoding;
+/// anything else goes through the full form parser.
+fn form_token(body: &[u8]) -> Result<String, ApiError> {
+    let malformed =
+        |e: &dyn std::fmt::Display| ApiError::ParseError(format!("Malformed form body: {e}."));
+    let plain = body
+        .split(|b| *b == b'&')
+        .find_map(|pair| pair.strip_prefix(b"token="))
+        .filter(|value| !value.iter().any(|b| matches!(b, b'%' | b'+')));
+    match plain {
+        Some(value) => std::str::from_utf8(value)
+            .map(str::to_owned)
+            .map_err(|e| malformed(&e)),
+        None => serde_urlencoded::from_bytes::<TokenRequest>(body)
+            .map(|request| request.token)
+            .map_err(|e| malformed(&e)),
+    }
 }
 
 #[derive(Serialize)]
@@ -41,7 +91,7 @@ struct Active<'a> {
 pub async fn introspect(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: FormOrJson<TokenRequest>,
+    token: TokenBody,
 ) -> Result<HttpResponse> {
     let client = BasicCredentials::from_request(&req).ok_or(ApiError::InvalidClient)?;
     if !state
@@ -50,7 +100,7 @@ pub async fn introspect(
     {
         return Err(ApiError::InvalidClient);
     }
-    let response = match state.check_token(body.0.token.trim()) {
+    let response = match state.check_token(&token.0) {
         Ok(claims) => no_store(StatusCode::OK).json(Active {
             active: true,
             token_type: "Bearer",

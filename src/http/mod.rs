@@ -8,6 +8,7 @@ pub mod health;
 pub mod introspection;
 pub mod request_id;
 pub mod revocation;
+pub mod trailing_slash;
 pub mod well_known;
 
 use actix_web::{web, HttpResponse, Resource};

@@ -4,8 +4,8 @@
 use actix_web::{web, HttpResponse};
 use chrono::{TimeZone, Utc};
 
-use super::extractors::{ClientInfo, FormOrJson};
-use super::introspection::TokenRequest;
+use super::extractors::ClientInfo;
+use super::introspection::TokenBody;
 use crate::services::api_keys;
 use crate::state::AppState;
 use crate::store::audit::AuditEntry;
@@ -18,10 +18,10 @@ const REFRESH_TOKEN_CHARS: usize = 43;
 
 pub async fn revoke(
     state: web::Data<AppState>,
-    body: FormOrJson<TokenRequest>,
+    token: TokenBody,
     client: ClientInfo,
 ) -> Result<HttpResponse> {
-    let token = body.0.token.trim().to_owned();
+    let token = token.0;
     match state.verifier.verify(&token) {
         Ok(claims) if claims.kind == TokenKind::Private => {
             let audit = AuditEntry {

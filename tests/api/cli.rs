@@ -156,13 +156,51 @@ async fn a_service_client_is_created_listed_and_revoked() {
 #[tokio::test]
 async fn member_remove_takes_the_user_out_of_the_company() {
     let latchkey = Latchkey::new().await;
-    let company = latchkey.run_json(&["company", "create", "--name", "Acme", "--plan", "free", "--json"], "");
-    let user = latchkey.run_json(&["user", "create", "--email", "ada@example.com", "--json"], "a fine long password\n");
-    let (company, user) = (company["id"].as_str().unwrap(), user["id"].as_str().unwrap());
-    latchkey.run_json(&["member", "add", "--company", company, "--user", user, "--role", "member", "--json"], "");
+    let company = latchkey.run_json(
+        &[
+            "company", "create", "--name", "Acme", "--plan", "free", "--json",
+        ],
+        "",
+    );
+    let user = latchkey.run_json(
+        &["user", "create", "--email", "ada@example.com", "--json"],
+        "a fine long password\n",
+    );
+    let (company, user) = (
+        company["id"].as_str().unwrap(),
+        user["id"].as_str().unwrap(),
+    );
+    latchkey.run_json(
+        &[
+            "member",
+            "add",
+            "--company",
+            company,
+            "--user",
+            user,
+            "--role",
+            "member",
+            "--json",
+        ],
+        "",
+    );
 
-    let removed = latchkey.run_json(&["member", "remove", "--company", company, "--user", user, "--json"], "");
-    let again = latchkey.run(&["member", "remove", "--company", company, "--user", user], "");
+    let removed = latchkey.run_json(
+        &[
+            "member",
+            "remove",
+            "--company",
+            company,
+            "--user",
+            user,
+            "--json",
+        ],
+        "",
+    );
+    let again = latchkey.run(
+        &["member", "remove", "--company", company, "--user", user],
+        "",
+    );
 
     assert_eq!(removed["removed"], true);
     assert!(!again.status.success());
@@ -176,12 +214,18 @@ async fn a_client_created_before_the_server_starts_may_introspect() {
 
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1/introspect", server.address))
-        .basic_auth(created["client_id"].as_str().unwrap(), created["client_secret"].as_str())
+        .basic_auth(
+            created["client_id"].as_str().unwrap(),
+            created["client_secret"].as_str(),
+        )
         .form(&[("token", "junk")])
         .send()
         .await
         .unwrap();
 
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "active": false }));
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({ "active": false })
+    );
 }

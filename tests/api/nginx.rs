@@ -20,11 +20,18 @@ impl Drop for Nginx {
 }
 
 fn nginx_binary() -> Option<String> {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"].iter().find(|p| Path::new(p).exists()).map(|p| (*p).to_owned())
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .find(|p| Path::new(p).exists())
+        .map(|p| (*p).to_owned())
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_nginx(binary: &str, dir: &Path, port: u16, app_port: u16) -> Nginx {
@@ -67,14 +74,24 @@ http {{
     let path = dir.join("nginx.conf");
     std::fs::write(&path, config).unwrap();
     let child = Command::new(binary)
-        .args(["-p", &d.to_string(), "-e", &format!("{d}/error.log"), "-c", &path.display().to_string()])
+        .args([
+            "-p",
+            &d.to_string(),
+            "-e",
+            &format!("{d}/error.log"),
+            "-c",
+            &path.display().to_string(),
+        ])
         .spawn()
         .expect("nginx starts");
     let nginx = Nginx(child);
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
-        assert!(started.elapsed() < Duration::from_secs(10), "nginx did not start: {log}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nginx did not start: {log}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     nginx
@@ -83,12 +100,17 @@ http {{
 #[tokio::test]
 async fn nginx_admits_a_valid_key_and_turns_away_a_deleted_one() {
     let Some(binary) = nginx_binary() else {
-        assert!(std::env::var("LATCHKEY_REQUIRE_NGINX").is_err(), "nginx is required (LATCHKEY_REQUIRE_NGINX) but not installed");
+        assert!(
+            std::env::var("LATCHKEY_REQUIRE_NGINX").is_err(),
+            "nginx is required (LATCHKEY_REQUIRE_NGINX) but not installed"
+        );
         eprintln!("SKIPPED: nginx is not installed; .ci/run installs it and requires this test");
         return;
     };
     let app = spawn_app().await;
-    let (_, company, token) = app.member_of_new_company("ada@example.com", "professional", Role::Owner).await;
+    let (_, company, token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
     let key = app.create_key_ok(&token, company).await;
     let key_token = key["token"].as_str().unwrap().to_owned();
     let other = app.create_company("professional").await;
@@ -98,7 +120,9 @@ async fn nginx_admits_a_valid_key_and_turns_away_a_deleted_one() {
     let _nginx = start_nginx(&binary, dir.path(), port, app_port);
     let client = reqwest::Client::new();
     let get = |company: uuid::Uuid, token: Option<String>| {
-        let mut request = client.get(format!("http://127.0.0.1:{port}/api/v1/companies/{company}/datasets/"));
+        let mut request = client.get(format!(
+            "http://127.0.0.1:{port}/api/v1/companies/{company}/datasets/"
+        ));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -110,7 +134,8 @@ async fn nginx_admits_a_valid_key_and_turns_away_a_deleted_one() {
     assert_eq!(get(other, Some(key_token.clone())).await, 403);
     assert_eq!(get(company, None).await, 401);
 
-    app.delete_key(&token, company, key["id"].as_str().unwrap()).await;
+    app.delete_key(&token, company, key["id"].as_str().unwrap())
+        .await;
 
     assert_eq!(get(company, Some(key_token)).await, 401);
 }
