@@ -166,14 +166,34 @@ impl Settings {
             "invalid setting revocation.poll_interval_ms: must be at least 1"
         );
         anyhow::ensure!(
-            self.revocation.max_staleness_seconds * 1000 > self.revocation.poll_interval_ms,
+            self.revocation.max_staleness_seconds.saturating_mul(1000) > self.revocation.poll_interval_ms,
             "invalid setting revocation.max_staleness_seconds: must exceed revocation.poll_interval_ms"
         );
         anyhow::ensure!(
             self.api_keys.last_used_flush_seconds > 0,
             "invalid setting api_keys.last_used_flush_seconds: must be at least 1"
         );
+        anyhow::ensure!(
+            self.tokens.access_ttl_seconds <= 86_400,
+            "invalid setting tokens.access_ttl_seconds: at most 86400 (a day); use API keys for long-lived access"
+        );
+        anyhow::ensure!(
+            self.tokens.refresh_ttl_seconds <= 366 * 86_400,
+            "invalid setting tokens.refresh_ttl_seconds: at most a year"
+        );
+        anyhow::ensure!(
+            self.tokens.leeway_seconds <= 300,
+            "invalid setting tokens.leeway_seconds: at most 300"
+        );
+        anyhow::ensure!(
+            self.revocation.max_staleness_seconds <= 86_400,
+            "invalid setting revocation.max_staleness_seconds: at most 86400"
+        );
         for (name, plan) in &self.plans {
+            anyhow::ensure!(
+                plan.max_lifetime_days <= 3660,
+                "invalid setting plans.{name}.max_lifetime_days: at most 3660 (ten years)"
+            );
             anyhow::ensure!(
                 !plan.api_keys || plan.max_lifetime_days > 0,
                 "invalid setting plans.{name}.max_lifetime_days: must be at least 1 when api_keys = true"

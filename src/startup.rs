@@ -113,6 +113,7 @@ pub async fn build_state(settings: Settings, store: Store) -> anyhow::Result<App
             store.clone(),
             keys.clone(),
             settings.revocation.max_staleness_seconds,
+            settings.tokens.leeway_seconds,
         )
         .await?,
     );

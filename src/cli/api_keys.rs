@@ -68,7 +68,7 @@ pub async fn api_key(
                 outcome: "success",
                 ..Default::default()
             };
-            if !store.delete_api_key(key_id, None, audit).await? {
+            if store.delete_api_key(key_id, None, audit).await?.is_none() {
                 bail!("key {key_id} was deleted meanwhile");
             }
             print(json, &json!({ "id": key_id, "revoked": true }), || {

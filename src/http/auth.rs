@@ -168,11 +168,13 @@ pub async fn me(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpR
         .find_user(auth.claims.sub)
         .await?
         .ok_or(ApiError::InvalidToken)?;
+    // An API key speaks for one company only, so it sees only that one.
     let companies = state
         .store
         .memberships_of_user(user.id)
         .await?
         .into_iter()
+        .filter(|m| auth.claims.company_id.is_none_or(|own| own == m.company.id))
         .map(|m| MeCompany {
             id: m.company.id,
             name: m.company.name,

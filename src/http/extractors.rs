@@ -23,10 +23,24 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = RawBody::from_request(req, payload);
+        Box::pin(async move { parse_json(&body.await?.0).map(ApiJson) })
+    }
+}
+
+/// The raw body, with a too-large or broken one reported in our error shape.
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let body = body.await.map_err(ApiError::from_payload_error)?;
-            parse_json(&body).map(ApiJson)
+            body.await
+                .map(RawBody)
+                .map_err(ApiError::from_payload_error)
         })
     }
 }

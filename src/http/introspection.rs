@@ -1,26 +1,17 @@
 //! `POST /api/v1/introspect` (RFC 7662), for service clients. Answers from
 //! memory only: no database query on this path.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::auth::no_store;
-use super::extractors::{parse_json, BasicCredentials};
+use super::extractors::{parse_json, BasicCredentials, RawBody};
 use crate::error::ApiError;
 use crate::state::{AppState, TokenRejection};
 use crate::tokens::TokenKind;
 use crate::Result;
-
-/// The `token` of an RFC 7662 / RFC 7009 request: form-encoded (the OAuth
-/// default), or JSON when the request says so. `token_type_hint` is accepted
-/// and never trusted: every token is checked for what it is.
-pub struct TokenBody(pub String);
 
 #[derive(Deserialize)]
 struct TokenRequest {
@@ -28,31 +19,25 @@ struct TokenRequest {
     token: String,
 }
 
-impl FromRequest for TokenBody {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            });
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let body = body.await.map_err(ApiError::from_payload_error)?;
-            let token = if is_json {
-                parse_json::<TokenRequest>(&body)?.token
-            } else {
-                form_token(&body)?
-            };
-            Ok(TokenBody(token.trim().to_owned()))
-        })
-    }
+/// The `token` of an RFC 7662 / RFC 7009 body: form-encoded (the OAuth
+/// default), or JSON when the request says so. `token_type_hint` is accepted
+/// and never trusted: every token is checked for what it is.
+pub fn token_from_body(req: &HttpRequest, body: &[u8]) -> Result<String, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    let token = if is_json {
+        parse_json::<TokenRequest>(body)?.token
+    } else {
+        form_token(body)?
+    };
+    Ok(token.trim().to_owned())
 }
 
 /// Tokens are base64url and dots, so the usual `token=…` needs no decoding;
@@ -88,10 +73,11 @@ struct Active<'a> {
     iss: &'a str,
 }
 
+/// Client credentials are checked before the body is even parsed.
 pub async fn introspect(
     req: HttpRequest,
     state: web::Data<AppState>,
-    token: TokenBody,
+    body: RawBody,
 ) -> Result<HttpResponse> {
     let client = BasicCredentials::from_request(&req).ok_or(ApiError::InvalidClient)?;
     if !state
@@ -100,7 +86,8 @@ pub async fn introspect(
     {
         return Err(ApiError::InvalidClient);
     }
-    let response = match state.check_token(&token.0) {
+    let token = token_from_body(&req, &body.0)?;
+    let response = match state.check_token(&token) {
         Ok(claims) => no_store(StatusCode::OK).json(Active {
             active: true,
             token_type: "Bearer",

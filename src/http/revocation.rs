@@ -1,11 +1,11 @@
 //! `POST /api/v1/revoke` (RFC 7009). Possession is enough: whoever finds a
 //! leaked token can kill it. Always 200, whatever the token was.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{TimeZone, Utc};
 
-use super::extractors::ClientInfo;
-use super::introspection::TokenBody;
+use super::extractors::{ClientInfo, RawBody};
+use super::introspection::token_from_body;
 use crate::services::api_keys;
 use crate::state::AppState;
 use crate::store::audit::AuditEntry;
@@ -18,10 +18,12 @@ const REFRESH_TOKEN_CHARS: usize = 43;
 
 pub async fn revoke(
     state: web::Data<AppState>,
-    token: TokenBody,
+    req: HttpRequest,
+    body: RawBody,
     client: ClientInfo,
 ) -> Result<HttpResponse> {
-    let token = token.0;
+    // Always 200 (RFC 7009 §2.2): a body we cannot read names no token.
+    let token = token_from_body(&req, &body.0).unwrap_or_default();
     match state.verifier.verify(&token) {
         Ok(claims) if claims.kind == TokenKind::Private => {
             let audit = AuditEntry {

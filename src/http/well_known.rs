@@ -15,18 +15,17 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
 }
 
 pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
-    let issuer = state.settings.issuer.trim_end_matches('/');
+    // RFC 8414: `issuer` is exactly the `iss` of our tokens.
+    let issuer = state.settings.issuer.as_str();
+    let base = issuer.trim_end_matches('/');
     HttpResponse::Ok().json(json!({
         "issuer": issuer,
-        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
-        "introspection_endpoint": format!("{issuer}/api/v1/introspect"),
+        "jwks_uri": format!("{base}/.well-known/jwks.json"),
+        "introspection_endpoint": format!("{base}/api/v1/introspect"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
-        "revocation_endpoint": format!("{issuer}/api/v1/revoke"),
+        "revocation_endpoint": format!("{base}/api/v1/revoke"),
         "revocation_endpoint_auth_methods_supported": ["none"],
         "response_types_supported": [],
         "grant_types_supported": ["refresh_token"],
-        "token_endpoint_auth_signing_alg_values_supported": ["EdDSA"],
-        "introspection_endpoint_auth_signing_alg_values_supported": ["EdDSA"],
-        "service_documentation": format!("{issuer}/api/v1/openapi.json"),
     }))
 }

@@ -41,6 +41,8 @@ pub struct RevocationState {
     inner: RwLock<Inner>,
     refreshed_at_ms: AtomicI64,
     max_staleness_ms: i64,
+    /// Tokens are accepted until exp + leeway: revocations are kept as long.
+    leeway_seconds: i64,
 }
 
 /// A full picture read from the database at start.
@@ -55,7 +57,7 @@ pub struct Snapshot {
 }
 
 impl RevocationState {
-    pub fn new(snapshot: Snapshot, max_staleness_seconds: u64) -> Self {
+    pub fn new(snapshot: Snapshot, max_staleness_seconds: u64, leeway_seconds: u64) -> Self {
         let mut inner = Inner::default();
         inner.active_keys.extend(snapshot.active_keys);
         inner.revoked_jtis.extend(
@@ -82,6 +84,7 @@ impl RevocationState {
             refreshed_at_ms: AtomicI64::new(0),
             max_staleness_ms: i64::try_from(max_staleness_seconds.saturating_mul(1000))
                 .unwrap_or(i64::MAX),
+            leeway_seconds: i64::try_from(leeway_seconds).unwrap_or(i64::MAX / 2),
         };
         state.mark_refreshed();
         state
@@ -181,12 +184,12 @@ impl RevocationState {
                         inner.active_keys.insert(key_id, entry);
                     }
                 }
-                RevocationEvent::KeyDeleted { key_id } => {
-                    let expires_at = inner
-                        .active_keys
-                        .remove(&key_id)
-                        .map_or(i64::MAX, |k| k.expires_at);
-                    inner.deleted_keys.insert(key_id, expires_at);
+                RevocationEvent::KeyDeleted { key_id, expires_at } => {
+                    let removed = inner.active_keys.remove(&key_id).map(|k| k.expires_at);
+                    let tombstone_until = removed
+                        .or(expires_at.map(|at| at.timestamp()))
+                        .unwrap_or(i64::MAX);
+                    inner.deleted_keys.insert(key_id, tombstone_until);
                 }
                 RevocationEvent::TokenRevoked { jti, expires_at } => {
                     inner.revoked_jtis.insert(jti, expires_at.timestamp());
@@ -223,11 +226,11 @@ impl RevocationState {
 
     /// Forgets entries whose tokens have expired anyway.
     pub fn prune(&self, now: DateTime<Utc>) {
-        let now = now.timestamp();
+        let horizon = now.timestamp() - self.leeway_seconds;
         let mut inner = self.write();
-        inner.revoked_jtis.retain(|_, exp| *exp >= now);
-        inner.active_keys.retain(|_, key| key.expires_at >= now);
-        inner.deleted_keys.retain(|_, exp| *exp >= now);
+        inner.revoked_jtis.retain(|_, exp| *exp >= horizon);
+        inner.active_keys.retain(|_, key| key.expires_at >= horizon);
+        inner.deleted_keys.retain(|_, exp| *exp >= horizon);
     }
 }
 

@@ -23,6 +23,9 @@ const MAX_TRACKED_GAPS: usize = 10_000;
 struct Cursor {
     last_id: i64,
     gaps: BTreeMap<i64, Instant>,
+    /// Reloads still owed: they stay owed until they succeed.
+    keys_dirty: bool,
+    clients_dirty: bool,
 }
 
 /// Keeps one instance's `RevocationState` (and its key ring) up to date.
@@ -34,17 +37,23 @@ pub struct Follower {
 }
 
 impl Follower {
-    /// Reads the cursor first, then the snapshot: events in between are read
-    /// again, and applying an event twice changes nothing.
+    /// Starts the cursor at the last event older than `GAP_PATIENCE`, then
+    /// reads the snapshot, then replays every later event in order. An event
+    /// that committed late, or during the snapshot, is not missed; replaying
+    /// one that the snapshot already holds changes nothing.
     pub async fn load(
         store: Store,
         keys: Arc<KeyRing>,
         max_staleness_seconds: u64,
+        leeway_seconds: u64,
     ) -> anyhow::Result<Self> {
-        let last_id = store.last_revocation_event_id().await?;
+        let patience = chrono::Duration::from_std(GAP_PATIENCE)?;
+        let last_id = store
+            .last_revocation_event_id_before(Utc::now() - patience)
+            .await?;
         let started = Instant::now();
-        let snapshot = load_snapshot(&store).await?;
-        let state = RevocationState::new(snapshot, max_staleness_seconds);
+        let snapshot = load_snapshot(&store, leeway_seconds).await?;
+        let state = RevocationState::new(snapshot, max_staleness_seconds, leeway_seconds);
         tracing::info!(
             active_keys = state.active_key_count(),
             revoked_tokens = state.revoked_token_count(),
@@ -55,9 +64,12 @@ impl Follower {
             store,
             state: Arc::new(state),
             keys,
+            // The key ring was read before the cursor: read it again.
             cursor: Mutex::new(Cursor {
                 last_id,
                 gaps: BTreeMap::new(),
+                keys_dirty: true,
+                clients_dirty: false,
             }),
         };
         follower.catch_up().await?;
@@ -79,56 +91,69 @@ impl Follower {
                 .revocation_events_after(cursor.last_id, &gaps, BATCH)
                 .await?;
             let full_batch = rows.len() as u64 == BATCH;
-            let mut keys_changed = false;
-            let mut clients_changed = false;
             let mut events = Vec::with_capacity(rows.len());
             for row in rows {
                 cursor.gaps.remove(&row.id);
                 if row.id > cursor.last_id {
-                    let now = Instant::now();
-                    let missing = (cursor.last_id + 1)..row.id;
-                    if cursor.gaps.len() + missing.clone().count() <= MAX_TRACKED_GAPS {
-                        cursor.gaps.extend(missing.map(|id| (id, now)));
-                    }
+                    track_gaps(&mut cursor, row.id);
                     cursor.last_id = row.id;
                 }
                 match row.event {
-                    Some(RevocationEvent::SigningKeysChanged { .. }) => keys_changed = true,
-                    Some(RevocationEvent::ClientsChanged { .. }) => clients_changed = true,
+                    Some(RevocationEvent::SigningKeysChanged { .. }) => cursor.keys_dirty = true,
+                    Some(RevocationEvent::ClientsChanged { .. }) => cursor.clients_dirty = true,
                     Some(event) => events.push(event),
                     None => {
                         tracing::warn!(id = row.id, "skipping a revocation event of unknown kind")
                     }
                 }
             }
-            tracing::debug!(
-                events = events.len(),
-                last_id = cursor.last_id,
-                "revocation events applied"
-            );
             self.state.apply(events);
-            if keys_changed {
-                self.keys.reload(&self.store).await?;
-            }
-            if clients_changed {
-                self.state
-                    .set_clients(self.store.active_service_clients().await?);
-            }
             cursor.gaps.retain(|_, seen| seen.elapsed() < GAP_PATIENCE);
             if !full_batch {
                 break;
             }
+        }
+        if cursor.keys_dirty {
+            self.keys.reload(&self.store).await?;
+            cursor.keys_dirty = false;
+        }
+        if cursor.clients_dirty {
+            self.state
+                .set_clients(self.store.active_service_clients().await?);
+            cursor.clients_dirty = false;
         }
         self.state.mark_refreshed();
         Ok(())
     }
 }
 
-async fn load_snapshot(store: &Store) -> anyhow::Result<Snapshot> {
+/// Remembers the ids skipped between the cursor and `next_id`: on PostgreSQL
+/// they may belong to transactions that have not committed yet.
+fn track_gaps(cursor: &mut Cursor, next_id: i64) {
+    let missing = (cursor.last_id + 1)..next_id;
+    if missing.is_empty() {
+        return;
+    }
+    if cursor.gaps.len() + missing.clone().count() > MAX_TRACKED_GAPS {
+        tracing::warn!(
+            from = missing.start,
+            to = missing.end,
+            "too many revocation events in flight to track; later ones rely on the start-up replay"
+        );
+        return;
+    }
+    let now = Instant::now();
+    cursor.gaps.extend(missing.map(|id| (id, now)));
+}
+
+async fn load_snapshot(store: &Store, leeway_seconds: u64) -> anyhow::Result<Snapshot> {
     let now = Utc::now();
+    // A token is accepted until exp + leeway, so its revocation is kept as long.
+    let leeway =
+        chrono::Duration::seconds(i64::try_from(leeway_seconds).unwrap_or(i64::MAX / 1000));
     Ok(Snapshot {
         active_keys: store.active_key_entries(now).await?,
-        revoked_jtis: store.live_revoked_tokens(now).await?,
+        revoked_jtis: store.live_revoked_tokens(now - leeway).await?,
         disabled_users: store.disabled_user_ids().await?,
         user_cutoffs: store.user_token_cutoffs().await?,
         memberships: store.all_memberships().await?,

@@ -203,14 +203,13 @@ pub async fn revoke(
     deleted_by: Option<Uuid>,
     audit: AuditEntry,
 ) -> Result<bool> {
-    let deleted = state
+    let event = state
         .store
         .delete_api_key(key_id, deleted_by, audit)
         .await?;
-    if deleted {
-        state
-            .apply_local(vec![RevocationEvent::KeyDeleted { key_id }])
-            .await;
+    let deleted = event.is_some();
+    if let Some(event) = event {
+        state.apply_local(vec![event]).await;
     }
     Ok(deleted)
 }

@@ -124,14 +124,15 @@ impl Store {
         api_keys::Entity::find_by_id(key_id).one(self.db()).await
     }
 
-    /// Deletes the key for good. False if it was already deleted or never existed:
-    /// of concurrent deletes, exactly one gets true.
+    /// Deletes the key for good and returns the event that says so; None if it
+    /// was already deleted or never existed. Of concurrent deletes, exactly one
+    /// gets an event.
     pub async fn delete_api_key(
         &self,
         key_id: Uuid,
         deleted_by: Option<Uuid>,
         audit_entry: AuditEntry,
-    ) -> Result<bool, DbErr> {
+    ) -> Result<Option<RevocationEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let deleted = api_keys::Entity::update_many()
             .col_expr(api_keys::Column::DeletedAt, Expr::value(Utc::now()))
@@ -141,12 +142,17 @@ impl Store {
             .exec(&txn)
             .await?;
         if deleted.rows_affected != 1 {
-            return Ok(false);
+            return Ok(None);
         }
-        revocation_events::append(&txn, RevocationEvent::KeyDeleted { key_id }).await?;
+        let expires_at = api_keys::Entity::find_by_id(key_id)
+            .one(&txn)
+            .await?
+            .map(|k| k.expires_at);
+        let event = RevocationEvent::KeyDeleted { key_id, expires_at };
+        revocation_events::append(&txn, event.clone()).await?;
         audit::record(&txn, audit_entry).await?;
         txn.commit().await?;
-        Ok(true)
+        Ok(Some(event))
     }
 
     /// Writes collected `last_used_at` values; never moves one backwards.

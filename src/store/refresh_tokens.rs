@@ -2,8 +2,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{refresh_tokens, users};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -42,7 +42,10 @@ impl Store {
         access_ttl: Duration,
     ) -> Result<RefreshOutcome, DbErr> {
         let txn = self.db().begin().await?;
+        // Locked: a concurrent rotation, logout or reuse revocation of this
+        // family waits for us, or we for it, and then sees what it did.
         let Some(current) = refresh_tokens::Entity::find_by_id(presented_hash.to_owned())
+            .lock_exclusive()
             .one(&txn)
             .await?
         else {
@@ -57,7 +60,11 @@ impl Store {
             txn.commit().await?;
             return Ok(RefreshOutcome::ReuseDetected);
         }
-        let user = users::Entity::find_by_id(current.user_id).one(&txn).await?;
+        // Shared lock: a concurrent `revoke-tokens` cannot slip past this check.
+        let user = users::Entity::find_by_id(current.user_id)
+            .lock_shared()
+            .one(&txn)
+            .await?;
         let usable = current.expires_at > now
             && user.as_ref().is_some_and(|u| {
                 u.disabled_at.is_none()
@@ -72,6 +79,7 @@ impl Store {
             .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
             .filter(refresh_tokens::Column::TokenHash.eq(presented_hash))
             .filter(refresh_tokens::Column::UsedAt.is_null())
+            .filter(refresh_tokens::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
         if spent.rows_affected != 1 {
@@ -156,8 +164,11 @@ async fn revoke_family(
     access_ttl: Duration,
 ) -> Result<(), DbErr> {
     let now = Utc::now();
-    let members = refresh_tokens::Entity::find()
+    // Lock the family first: a rotation in flight holds one of its rows, so
+    // this waits for it to commit, and the statements below see its new row.
+    refresh_tokens::Entity::find()
         .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .lock_exclusive()
         .all(db)
         .await?;
     refresh_tokens::Entity::update_many()
@@ -165,6 +176,10 @@ async fn revoke_family(
         .filter(refresh_tokens::Column::FamilyId.eq(family_id))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
+        .await?;
+    let members = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .all(db)
         .await?;
     for member in members {
         let expires_at = member.created_at + access_ttl;

@@ -21,6 +21,8 @@ pub enum RevocationEvent {
     },
     KeyDeleted {
         key_id: Uuid,
+        /// When the key would have expired: how long its tombstone is kept.
+        expires_at: Option<DateTime<Utc>>,
     },
     TokenRevoked {
         jti: Uuid,
@@ -75,7 +77,10 @@ pub async fn append(db: &impl ConnectionTrait, event: RevocationEvent) -> Result
             row.not_after = Set(Some(*expires_at));
             ("key_created", key_id.to_string())
         }
-        RevocationEvent::KeyDeleted { key_id } => ("key_deleted", key_id.to_string()),
+        RevocationEvent::KeyDeleted { key_id, expires_at } => {
+            row.not_after = Set(*expires_at);
+            ("key_deleted", key_id.to_string())
+        }
         RevocationEvent::TokenRevoked { jti, expires_at } => {
             row.not_after = Set(Some(*expires_at));
             ("token_revoked", jti.to_string())
@@ -123,6 +128,7 @@ fn decode(row: events::Model) -> Option<RevocationEvent> {
         },
         "key_deleted" => RevocationEvent::KeyDeleted {
             key_id: subject_uuid()?,
+            expires_at: row.not_after,
         },
         "token_revoked" => RevocationEvent::TokenRevoked {
             jti: subject_uuid()?,
@@ -179,8 +185,13 @@ impl Store {
             .collect())
     }
 
-    pub async fn last_revocation_event_id(&self) -> Result<i64, DbErr> {
+    /// The last event appended before `cutoff`, or 0.
+    pub async fn last_revocation_event_id_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<i64, DbErr> {
         let last = events::Entity::find()
+            .filter(events::Column::CreatedAt.lt(cutoff))
             .order_by_desc(events::Column::Id)
             .one(self.db())
             .await?;

@@ -556,3 +556,24 @@ async fn creation_and_deletion_are_audited() {
     }
     assert_eq!(deleted.user_agent.as_deref(), Some("audit-test/1.0"));
 }
+
+#[tokio::test]
+async fn an_api_key_sees_only_its_own_company_in_me() {
+    let app = spawn_app().await;
+    let (user, company, token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    let second = app.create_company("professional").await;
+    app.add_member(&user, second, Role::Owner).await;
+    let key = app.create_key_ok(&token, company).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let with_login: Value = app.me(&token).await.json().await.unwrap();
+    let with_key: Value = app.me(&key).await.json().await.unwrap();
+
+    assert_eq!(with_login["companies"].as_array().unwrap().len(), 2);
+    assert_eq!(with_key["companies"].as_array().unwrap().len(), 1);
+    assert_eq!(with_key["companies"][0]["id"], company.to_string());
+}

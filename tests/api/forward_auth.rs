@@ -153,3 +153,49 @@ async fn gateways_may_forward_any_method() {
 
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn an_original_uri_that_is_not_ascii_is_still_checked() {
+    let app = spawn_app().await;
+    let (_, _, token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Member)
+        .await;
+    let other = app.create_company("professional").await;
+    let mut uri = datasets(other).into_bytes();
+    uri.extend_from_slice(b"?x=\xC3\xA9");
+
+    let response = app
+        .client
+        .get(app.url("/api/v1/auth/verify"))
+        .bearer_auth(&token)
+        .header(
+            "x-original-uri",
+            reqwest::header::HeaderValue::from_bytes(&uri).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 403, "permission_denied").await;
+}
+
+#[tokio::test]
+async fn a_path_that_climbs_out_of_its_company_is_refused() {
+    let app = spawn_app().await;
+    let (_, company, token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Member)
+        .await;
+    let other = app.create_company("professional").await;
+
+    for uri in [
+        format!("/api/v1/companies/{other}/datasets/../../{company}/datasets/"),
+        format!("/api/v1/companies/{other}/datasets/..%2F..%2F{company}/datasets/"),
+    ] {
+        assert_error(
+            app.verify(Some(&token), Some(&uri)).await,
+            403,
+            "permission_denied",
+        )
+        .await;
+    }
+}

@@ -317,3 +317,19 @@ async fn a_stale_revocation_state_fails_closed_and_recovers() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(app.introspect_ok(&client, &token).await["active"], true);
 }
+
+#[tokio::test]
+async fn the_client_is_checked_before_the_body_is_read() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/introspect"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+
+    assert_error(response, 401, "invalid_client").await;
+}

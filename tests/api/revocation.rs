@@ -105,3 +105,19 @@ async fn anything_else_gets_200_and_changes_nothing() {
 
     assert_eq!(app.me(&key).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_malformed_body_still_gets_200() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/v1/revoke"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+}
