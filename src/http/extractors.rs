@@ -145,10 +145,11 @@ impl FromRequest for ClientInfo {
     }
 }
 
-/// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-encoded).
+/// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-encoded),
+/// decoded into one buffer: this is on the introspection hot path.
 pub struct BasicCredentials {
-    pub client_id: String,
-    pub client_secret: String,
+    decoded: String,
+    colon: usize,
 }
 
 impl BasicCredentials {
@@ -162,18 +163,29 @@ impl BasicCredentials {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .ok()?;
-        let decoded = String::from_utf8(decoded).ok()?;
-        let (id, secret) = decoded.split_once(':')?;
-        let form_decode = |s: &str| match s.contains(['%', '+']) {
-            false => Some(s.to_owned()),
-            true => percent_encoding::percent_decode_str(&s.replace('+', " "))
-                .decode_utf8()
-                .ok()
-                .map(|c| c.into_owned()),
-        };
-        Some(BasicCredentials {
-            client_id: form_decode(id)?,
-            client_secret: form_decode(secret)?,
-        })
+        let mut decoded = String::from_utf8(decoded).ok()?;
+        if decoded.contains(['%', '+']) {
+            let (id, secret) = decoded.split_once(':')?;
+            let form_decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8()
+                    .ok()
+                    .map(|c| c.into_owned())
+            };
+            let (id, secret) = (form_decode(id)?, form_decode(secret)?);
+            decoded = format!("{id}:{secret}");
+            let colon = id.len();
+            return Some(BasicCredentials { decoded, colon });
+        }
+        let colon = decoded.find(':')?;
+        Some(BasicCredentials { decoded, colon })
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.decoded[..self.colon]
+    }
+
+    pub fn client_secret(&self) -> &str {
+        &self.decoded[self.colon + 1..]
     }
 }

@@ -28,10 +28,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/v1/auth/logout").route(web::post().to(auth::logout)))
         .service(resource("/api/v1/auth/me").route(web::get().to(auth::me)))
         .service(resource("/api/v1/auth/verify").route(web::route().to(forward_auth::verify)))
-        .service(
-            resource("/api/v1/auth/verify/{original:.*}")
-                .route(web::route().to(forward_auth::verify)),
-        )
         .service(resource("/api/v1/introspect").route(web::post().to(introspection::introspect)))
         .service(resource("/api/v1/revoke").route(web::post().to(revocation::revoke)))
         .service(
@@ -43,6 +39,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             resource("/api/v1/companies/{company_id}/api-keys/{key_id}")
                 .route(web::get().to(api_keys::show))
                 .route(web::delete().to(api_keys::delete)),
+        )
+        // Last: its pattern is a regex, which no other route should pay for.
+        .service(
+            resource("/api/v1/auth/verify/{original:.*}")
+                .route(web::route().to(forward_auth::verify)),
         );
 }
 

@@ -23,7 +23,9 @@ pub async fn revoke(
     client: ClientInfo,
 ) -> Result<HttpResponse> {
     // Always 200 (RFC 7009 §2.2): a body we cannot read names no token.
-    let token = token_from_body(&req, &body.0).unwrap_or_default();
+    let token = token_from_body(&req, &body.0)
+        .unwrap_or_default()
+        .into_owned();
     match state.verifier.verify(&token) {
         Ok(claims) if claims.kind == TokenKind::Private => {
             let audit = AuditEntry {
