@@ -48,7 +48,7 @@ pub struct RevocationState {
 /// A full picture read from the database at start.
 #[derive(Default)]
 pub struct Snapshot {
-    pub active_keys: Vec<(Uuid, KeyEntry)>,
+    pub active_keys: HashMap<Uuid, KeyEntry>,
     pub revoked_jtis: Vec<(Uuid, DateTime<Utc>)>,
     pub disabled_users: Vec<Uuid>,
     pub user_cutoffs: Vec<(Uuid, DateTime<Utc>)>,
@@ -59,7 +59,7 @@ pub struct Snapshot {
 impl RevocationState {
     pub fn new(snapshot: Snapshot, max_staleness_seconds: u64, leeway_seconds: u64) -> Self {
         let mut inner = Inner::default();
-        inner.active_keys.extend(snapshot.active_keys);
+        inner.active_keys = snapshot.active_keys;
         inner.revoked_jtis.extend(
             snapshot
                 .revoked_jtis

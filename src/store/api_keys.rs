@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{api_keys, companies, memberships};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -186,35 +188,52 @@ impl Store {
     }
 
     /// Every key that is neither deleted nor expired: the allow-list at start.
+    /// Read in pages by id, straight into the map, so a million keys never sit
+    /// in memory twice (as rows and as entries).
     pub async fn active_key_entries(
         &self,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(Uuid, KeyEntry)>, DbErr> {
-        let rows: Vec<(Uuid, Uuid, Uuid, DateTime<Utc>)> = api_keys::Entity::find()
-            .select_only()
-            .columns([
-                api_keys::Column::Id,
-                api_keys::Column::CompanyId,
-                api_keys::Column::UserId,
-                api_keys::Column::ExpiresAt,
-            ])
-            .filter(api_keys::Column::DeletedAt.is_null())
-            .filter(api_keys::Column::ExpiresAt.gt(now))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, company_id, user_id, expires_at)| {
-                (
+    ) -> Result<HashMap<Uuid, KeyEntry>, DbErr> {
+        const PAGE: u64 = 50_000;
+        let active = || {
+            api_keys::Entity::find()
+                .filter(api_keys::Column::DeletedAt.is_null())
+                .filter(api_keys::Column::ExpiresAt.gt(now))
+        };
+        let count = active().count(self.db()).await?;
+        let mut entries = HashMap::with_capacity(usize::try_from(count).unwrap_or(0));
+        let mut after: Option<Uuid> = None;
+        loop {
+            let mut page = active()
+                .select_only()
+                .columns([
+                    api_keys::Column::Id,
+                    api_keys::Column::CompanyId,
+                    api_keys::Column::UserId,
+                    api_keys::Column::ExpiresAt,
+                ])
+                .order_by_asc(api_keys::Column::Id)
+                .limit(PAGE);
+            if let Some(after) = after {
+                page = page.filter(api_keys::Column::Id.gt(after));
+            }
+            let rows: Vec<(Uuid, Uuid, Uuid, DateTime<Utc>)> =
+                page.into_tuple().all(self.db()).await?;
+            let full = rows.len() as u64 == PAGE;
+            after = rows.last().map(|row| row.0);
+            for (id, company_id, user_id, expires_at) in rows {
+                entries.insert(
                     id,
                     KeyEntry {
                         company_id,
                         user_id,
                         expires_at: expires_at.timestamp(),
                     },
-                )
-            })
-            .collect())
+                );
+            }
+            if !full {
+                return Ok(entries);
+            }
+        }
     }
 }
