@@ -58,8 +58,10 @@ pub struct Snapshot {
 
 impl RevocationState {
     pub fn new(snapshot: Snapshot, max_staleness_seconds: u64, leeway_seconds: u64) -> Self {
-        let mut inner = Inner::default();
-        inner.active_keys = snapshot.active_keys;
+        let mut inner = Inner {
+            active_keys: snapshot.active_keys,
+            ..Inner::default()
+        };
         inner.revoked_jtis.extend(
             snapshot
                 .revoked_jtis
