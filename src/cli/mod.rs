@@ -11,8 +11,10 @@ use crate::store::Store;
 
 mod accounts;
 mod api_keys;
+mod audit;
 mod clients;
 mod output;
+mod signing_keys;
 
 use output::print;
 
@@ -51,6 +53,29 @@ pub enum Command {
     /// Manage the service clients that may call introspection.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Rotate and list the keys that sign tokens.
+    #[command(subcommand, name = "signing-key")]
+    SigningKey(SigningKeyCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+pub enum SigningKeyCommand {
+    /// Make a new key active; old ones verify until their tokens expire.
+    Rotate,
+    /// List signing keys, newest first.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// The most recent audit events, newest first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,6 +173,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Member(command) => accounts::member(command, &settings, json).await?,
         Command::ApiKey(command) => api_keys::api_key(command, &settings, json).await?,
         Command::Client(command) => clients::client(command, &settings, json).await?,
+        Command::SigningKey(command) => signing_keys::signing_key(command, &settings, json).await?,
+        Command::Audit(AuditCommand::List { limit }) => audit::list(limit, &settings, json).await?,
     }
     Ok(())
 }

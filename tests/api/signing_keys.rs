@@ -49,3 +49,67 @@ async fn without_a_master_key_one_is_generated_with_mode_0600() {
         .await
         .expect("second start with the generated key");
 }
+
+#[tokio::test]
+async fn a_rotation_from_the_cli_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key() {
+    use secrecy::ExposeSecret;
+
+    let app = spawn_app().await;
+    let user = app.create_user("ada@example.com").await;
+    let old_token = app.access_token(&user).await;
+    let cli = crate::process::Latchkey {
+        db: TestDatabase {
+            url: app.db.url.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        },
+        master_key: app.settings.secrets.master_key.expose_secret().to_owned(),
+    };
+
+    let rotated = cli.run_json(&["signing-key", "rotate", "--json"], "");
+    let kid = rotated["kid"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let listed = cli.run_json(&["signing-key", "list", "--json"], "");
+    assert_eq!(listed[0]["kid"], kid.as_str());
+    assert_eq!(listed[0]["status"], "active");
+    assert_eq!(listed[1]["status"], "retired");
+    let jwks: serde_json::Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.me(&old_token).await.status(),
+        200,
+        "a retired key still verifies"
+    );
+    let new_token = app.access_token(&user).await;
+    let header = jsonwebtoken::decode_header(&new_token).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
+    assert_eq!(app.me(&new_token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_audit_log_is_readable_from_the_cli() {
+    let app = spawn_app().await;
+    let user = app.create_user("ada@example.com").await;
+    app.access_token(&user).await;
+    let cli = crate::process::Latchkey {
+        db: TestDatabase {
+            url: app.db.url.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        },
+        master_key: String::new(),
+    };
+
+    let events = cli.run_json(&["audit", "list", "--limit", "5", "--json"], "");
+
+    assert_eq!(events[0]["action"], "login");
+    assert_eq!(events[0]["outcome"], "success");
+    assert_eq!(events[0]["actor"], user.id.to_string());
+}
