@@ -151,12 +151,24 @@ async fn introspection() -> anyhow::Result<String> {
     }
     .run()?;
 
+    let mean_token_len = tokens.iter().map(String::len).sum::<usize>() / tokens.len();
+    let floor = Load {
+        url: server.url("/"),
+        connections: CONNECTIONS,
+        seconds: SECONDS,
+        script: Some("post_floor.lua"),
+        script_args: vec![mean_token_len.to_string()],
+    };
+
     let mut health_runs: Vec<WrkResult> = Vec::new();
     let mut introspect_runs: Vec<WrkResult> = Vec::new();
+    let mut floor_runs: Vec<WrkResult> = Vec::new();
     for _ in 0..ROUNDS {
         health_runs.push(health.run()?);
         introspect_runs.push(introspect.run()?);
+        floor_runs.push(floor.run()?);
     }
+    let floor_rps = median(floor_runs.iter().map(|r| r.requests_per_second).collect());
     let errors: u64 = introspect_runs
         .iter()
         .map(|r| r.non_2xx + r.socket_errors)
@@ -206,13 +218,19 @@ async fn introspection() -> anyhow::Result<String> {
             .map(|r| r.non_2xx + r.socket_errors)
             .sum::<u64>()
     )?;
-    writeln!(out, "| `POST /api/v1/introspect` | {intro_rps:.0} | {intro_p50:.2} ms | {intro_p99:.2} ms | {errors} |\n")?;
+    writeln!(out, "| `POST /api/v1/introspect` | {intro_rps:.0} | {intro_p50:.2} ms | {intro_p99:.2} ms | {errors} |")?;
+    writeln!(out, "| `POST /api/v1/revoke`, junk token of the same length (the HTTP floor) | {floor_rps:.0} | {:.2} ms | {:.2} ms | - |\n", median(floor_runs.iter().map(|r| r.p50_ms).collect()), median(floor_runs.iter().map(|r| r.p99_ms).collect()))?;
     writeln!(out, "| figure | target | measured | |")?;
     writeln!(out, "| --- | --- | --- | --- |")?;
     writeln!(
         out,
         "| introspection / healthz throughput | ≥ 0.8 | {ratio:.2} | {} |",
         verdict(ratio >= 0.8)
+    )?;
+    writeln!(
+        out,
+        "| introspection / same-size POST floor (what the service's own work costs) | (diagnostic) | {:.2} | |",
+        intro_rps / floor_rps
     )?;
     writeln!(
         out,
@@ -228,12 +246,16 @@ async fn introspection() -> anyhow::Result<String> {
     writeln!(out, "| login throughput during the storm | bounded by argon2id | {:.1} logins/s (argon2id alone: {hash_ms:.1} ms per hash, at most {argon2_bound:.1}/s on {cores} cores) | {} |\n", storm.requests_per_second, verdict(storm.requests_per_second <= argon2_bound * 1.1))?;
     writeln!(
         out,
-        "Rounds (requests/s): healthz {:?}; introspection {:?}.\n",
+        "Rounds (requests/s): healthz {:?}; introspection {:?}; floor {:?}.\n",
         health_runs
             .iter()
             .map(|r| r.requests_per_second.round())
             .collect::<Vec<_>>(),
         introspect_runs
+            .iter()
+            .map(|r| r.requests_per_second.round())
+            .collect::<Vec<_>>(),
+        floor_runs
             .iter()
             .map(|r| r.requests_per_second.round())
             .collect::<Vec<_>>()
