@@ -100,15 +100,7 @@ async fn refresh_rotates_the_pair_and_a_reused_refresh_token_revokes_the_family(
     let app = spawn_app().await;
     let user = app.create_user("ada@example.com").await;
     let first = app.login_ok(&user).await;
-    let refresh = |token: Value| {
-        let request = app
-            .client
-            .post(app.url("/api/v1/auth/refresh"))
-            .json(&json!({ "refresh_token": token }));
-        async move { request.send().await.unwrap() }
-    };
-
-    let rotated = refresh(first["refresh_token"].clone()).await;
+    let rotated = app.refresh(&first["refresh_token"]).await;
     assert_eq!(rotated.status(), 200);
     assert_eq!(rotated.headers()["cache-control"], "no-store");
     let second: Value = rotated.json().await.unwrap();
@@ -121,8 +113,8 @@ async fn refresh_rotates_the_pair_and_a_reused_refresh_token_revokes_the_family(
     );
 
     // The spent token comes back: theft is assumed, the whole family dies.
-    assert_invalid_token(refresh(first["refresh_token"].clone()).await).await;
-    assert_invalid_token(refresh(second["refresh_token"].clone()).await).await;
+    assert_invalid_token(app.refresh(&first["refresh_token"]).await).await;
+    assert_invalid_token(app.refresh(&second["refresh_token"]).await).await;
     assert_invalid_token(app.me(second["access_token"].as_str().unwrap()).await).await;
     assert_invalid_token(app.me(first["access_token"].as_str().unwrap()).await).await;
 }
@@ -131,13 +123,7 @@ async fn refresh_rotates_the_pair_and_a_reused_refresh_token_revokes_the_family(
 async fn an_unknown_refresh_token_is_invalid() {
     let app = spawn_app().await;
 
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/refresh"))
-        .json(&json!({ "refresh_token": "made-up" }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.refresh(&json!("made-up")).await;
 
     assert_invalid_token(response).await;
 }
@@ -159,13 +145,7 @@ async fn logout_revokes_the_token_and_its_refresh_family() {
 
     assert_eq!(response.status(), 204);
     assert_invalid_token(app.me(token).await).await;
-    let refreshed = app
-        .client
-        .post(app.url("/api/v1/auth/refresh"))
-        .json(&json!({ "refresh_token": pair["refresh_token"] }))
-        .send()
-        .await
-        .unwrap();
+    let refreshed = app.refresh(&pair["refresh_token"]).await;
     assert_invalid_token(refreshed).await;
     // Other sessions of the same user are untouched.
     let other = app.access_token(&user).await;
@@ -182,13 +162,7 @@ async fn revoking_a_users_tokens_kills_every_token_issued_so_far() {
     app.state.follower.catch_up().await.unwrap();
 
     assert_invalid_token(app.me(before["access_token"].as_str().unwrap()).await).await;
-    let refreshed = app
-        .client
-        .post(app.url("/api/v1/auth/refresh"))
-        .json(&json!({ "refresh_token": before["refresh_token"] }))
-        .send()
-        .await
-        .unwrap();
+    let refreshed = app.refresh(&before["refresh_token"]).await;
     assert_invalid_token(refreshed).await;
     let after = app.access_token(&user).await;
     assert_eq!(app.me(&after).await.status(), 200);

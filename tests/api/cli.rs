@@ -103,10 +103,7 @@ async fn api_key_revoke_from_the_cli_reaches_the_running_server() {
     let key = created["token"].as_str().unwrap();
     let key_id = created["id"].as_str().unwrap();
     let cli = Latchkey {
-        db: crate::helpers::TestDatabase {
-            url: app.db.url.clone(),
-            dir: tempfile::tempdir().unwrap(),
-        },
+        db: crate::helpers::TestDatabase::same_as(&app.db),
         master_key: String::new(),
     };
 

@@ -61,15 +61,7 @@ async fn alg_none_is_rejected() {
 async fn hmac_signed_with_the_public_key_is_rejected() {
     let (app, token) = logged_in().await;
     let (header, claims, _) = parts(&token);
-    let jwks: Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.jwks().await;
     let public = URL_SAFE_NO_PAD
         .decode(jwks["keys"][0]["x"].as_str().unwrap())
         .unwrap();
@@ -118,10 +110,7 @@ async fn token_from_a_twin(
     app: &TestApp,
     change: impl FnOnce(&mut latchkey::settings::Settings),
 ) -> String {
-    let db = TestDatabase {
-        url: app.db.url.clone(),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let db = TestDatabase::same_as(&app.db);
     let mut settings = test_settings(&db);
     settings.secrets.master_key = app.settings.secrets.master_key.clone();
     change(&mut settings);
@@ -158,15 +147,7 @@ async fn junk_is_rejected() {
 #[tokio::test]
 async fn the_jwks_verifies_an_issued_token_offline() {
     let (app, token) = logged_in().await;
-    let jwks: Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.jwks().await;
     let (header, _, _) = parts(&token);
     assert_eq!(header["alg"], "EdDSA");
     assert_eq!(header["typ"], "at+jwt");

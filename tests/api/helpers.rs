@@ -50,6 +50,15 @@ impl TestDatabase {
         };
         TestDatabase { url, dir }
     }
+
+    /// Another handle on the same database, with a directory of its own:
+    /// for a second instance or a CLI run beside the first.
+    pub fn same_as(other: &TestDatabase) -> TestDatabase {
+        TestDatabase {
+            url: other.url.clone(),
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
 }
 
 async fn create_postgres_database(server: &str) -> String {
@@ -191,6 +200,26 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// `POST /api/v1/auth/refresh` with this refresh token (a JSON string).
+    pub async fn refresh(&self, refresh_token: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/refresh"))
+            .json(&json!({ "refresh_token": refresh_token }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn jwks(&self) -> Value {
+        let response = self
+            .client
+            .get(self.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap()
     }
 
     pub async fn me(&self, token: &str) -> reqwest::Response {

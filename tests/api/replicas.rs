@@ -17,10 +17,7 @@ async fn two_replicas() -> (TestApp, TestApp) {
         s.revocation.max_staleness_seconds = 60;
     })
     .await;
-    let db = TestDatabase {
-        url: first.db.url.clone(),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let db = TestDatabase::same_as(&first.db);
     let mut settings = test_settings(&db);
     settings.secrets.master_key = first.settings.secrets.master_key.clone();
     settings.revocation = first.settings.revocation.clone();

@@ -68,13 +68,7 @@ async fn revoking_a_refresh_token_kills_its_family() {
         .unwrap();
 
     assert_eq!(response.status(), 200);
-    let refreshed = app
-        .client
-        .post(app.url("/api/v1/auth/refresh"))
-        .json(&json!({ "refresh_token": pair["refresh_token"] }))
-        .send()
-        .await
-        .unwrap();
+    let refreshed = app.refresh(&pair["refresh_token"]).await;
     assert_invalid_token(refreshed).await;
     assert_invalid_token(app.me(pair["access_token"].as_str().unwrap()).await).await;
 }

@@ -6,10 +6,7 @@ use crate::helpers::{random_master_key, spawn_app, test_settings, TestDatabase};
 #[tokio::test]
 async fn a_replica_with_another_master_key_refuses_to_start_and_says_why() {
     let app = spawn_app().await;
-    let db = TestDatabase {
-        url: app.db.url.clone(),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let db = TestDatabase::same_as(&app.db);
     let mut settings = test_settings(&db);
     settings.secrets.master_key = SecretString::from(random_master_key());
 
@@ -58,10 +55,7 @@ async fn a_rotation_from_the_cli_keeps_old_tokens_valid_and_signs_new_ones_with_
     let user = app.create_user("ada@example.com").await;
     let old_token = app.access_token(&user).await;
     let cli = crate::process::Latchkey {
-        db: TestDatabase {
-            url: app.db.url.clone(),
-            dir: tempfile::tempdir().unwrap(),
-        },
+        db: TestDatabase::same_as(&app.db),
         master_key: app.settings.secrets.master_key.expose_secret().to_owned(),
     };
 
@@ -73,15 +67,7 @@ async fn a_rotation_from_the_cli_keeps_old_tokens_valid_and_signs_new_ones_with_
     assert_eq!(listed[0]["kid"], kid.as_str());
     assert_eq!(listed[0]["status"], "active");
     assert_eq!(listed[1]["status"], "retired");
-    let jwks: serde_json::Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value = app.jwks().await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
     assert_eq!(
         app.me(&old_token).await.status(),
@@ -100,10 +86,7 @@ async fn the_audit_log_is_readable_from_the_cli() {
     let user = app.create_user("ada@example.com").await;
     app.access_token(&user).await;
     let cli = crate::process::Latchkey {
-        db: TestDatabase {
-            url: app.db.url.clone(),
-            dir: tempfile::tempdir().unwrap(),
-        },
+        db: TestDatabase::same_as(&app.db),
         master_key: String::new(),
     };
 
