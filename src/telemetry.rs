@@ -10,8 +10,15 @@ pub fn init<W>(settings: &LogSettings, writer: W) -> anyhow::Result<()>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    // sea-orm-migration reports "no pending migrations" at info on every
+    // command; that is noise for ops, so it is quieter unless asked for.
+    let level = if settings.level.contains("sea_orm_migration") {
+        settings.level.clone()
+    } else {
+        format!("{},sea_orm_migration=warn", settings.level)
+    };
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.level))
+        .or_else(|_| EnvFilter::try_new(&level))
         .map_err(|e| anyhow::anyhow!("invalid setting log.level: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
