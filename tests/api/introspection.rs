@@ -244,7 +244,16 @@ async fn introspection_and_forward_auth_send_no_database_query() {
         .as_str()
         .unwrap()
         .to_owned();
-    let before = app.state.store.statements_executed();
+    // Setup rang the PostgreSQL doorbell; let the follower finish reading.
+    let mut before = app.state.store.statements_executed();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = app.state.store.statements_executed();
+        if now == before {
+            break;
+        }
+        before = now;
+    }
 
     for _ in 0..20 {
         for candidate in [token.as_str(), key.as_str(), "junk", ""] {
