@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::MigratorTrait;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 
 use crate::settings::DatabaseSettings;
@@ -74,10 +74,6 @@ impl Store {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
-    }
-
-    pub fn backend(&self) -> DbBackend {
-        self.db.get_database_backend()
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

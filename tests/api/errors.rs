@@ -35,13 +35,8 @@ async fn malformed_json_is_a_parse_error() {
     let app = spawn_app().await;
 
     let response = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("content-type", "application/json")
-        .body("{\"email\": ")
-        .send()
-        .await
-        .unwrap();
+        .post_raw_json("/api/v1/auth/login", "{\"email\": ")
+        .await;
 
     assert_error(response, 400, "parse_error").await;
 }
@@ -49,22 +44,11 @@ async fn malformed_json_is_a_parse_error() {
 #[tokio::test]
 async fn a_missing_or_mistyped_field_is_invalid_with_its_name() {
     let app = spawn_app().await;
-    let login = |body: &'static str| {
-        app.client
-            .post(app.url("/api/v1/auth/login"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
+    let login = |body: &'static str| app.post_raw_json("/api/v1/auth/login", body);
 
-    let missing = assert_error(
-        login(r#"{"email": "a@b.c"}"#).await.unwrap(),
-        400,
-        "invalid",
-    )
-    .await;
+    let missing = assert_error(login(r#"{"email": "a@b.c"}"#).await, 400, "invalid").await;
     let mistyped = assert_error(
-        login(r#"{"email": 5, "password": "x"}"#).await.unwrap(),
+        login(r#"{"email": 5, "password": "x"}"#).await,
         400,
         "invalid",
     )
@@ -82,14 +66,7 @@ async fn a_huge_body_is_refused_without_a_server_error() {
         "x".repeat(1_000_000)
     );
 
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_raw_json("/api/v1/auth/login", body).await;
 
     assert_error(response, 413, "payload_too_large").await;
 }

@@ -202,6 +202,21 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A POST whose body is sent as-is, labelled JSON: for malformed bodies.
+    pub async fn post_raw_json(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `POST /api/v1/auth/refresh` with this refresh token (a JSON string).
     pub async fn refresh(&self, refresh_token: &Value) -> reqwest::Response {
         self.client

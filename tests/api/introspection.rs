@@ -331,14 +331,7 @@ async fn a_stale_revocation_state_fails_closed_and_recovers() {
 async fn the_client_is_checked_before_the_body_is_read() {
     let app = spawn_app().await;
 
-    let response = app
-        .client
-        .post(app.url("/api/v1/introspect"))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_raw_json("/api/v1/introspect", "{not json").await;
 
     assert_error(response, 401, "invalid_client").await;
 }
