@@ -35,7 +35,7 @@ pub async fn api_key(
                         "expires_at": k.expires_at,
                         "last_used_at": k.last_used_at,
                         "created_by": k.user_id,
-                        "status": if k.expires_at > now { "active" } else { "expired" },
+                        "status": crate::services::api_keys::status(k, now),
                     })
                 })
                 .collect();

@@ -216,17 +216,23 @@ pub async fn revoke(
 
 pub fn view(state: &AppState, key: api_keys::Model) -> KeyView {
     let last_used_at = key.last_used_at.max(state.usage.pending(key.id));
+    let status = status(&key, Utc::now());
     KeyView {
         id: key.id,
         name: key.name,
         created_at: key.created_at,
-        status: if key.expires_at > Utc::now() {
-            "active"
-        } else {
-            "expired"
-        },
+        status,
         expires_at: key.expires_at,
         last_used_at,
         created_by: key.user_id,
+    }
+}
+
+/// `active` until the key's fixed expiry, `expired` after: the listing's status.
+pub fn status(key: &api_keys::Model, now: DateTime<Utc>) -> &'static str {
+    if key.expires_at > now {
+        "active"
+    } else {
+        "expired"
     }
 }
