@@ -187,7 +187,9 @@ impl FromRequest for Caller {
         let req = req.clone();
         Box::pin(async move {
             let Some(latchkey) = latchkey else {
-                tracing::error!("Caller extracted on a route without Protect and no Latchkey in the app data");
+                tracing::error!(
+                    "Caller extracted on a route without Protect and no Latchkey in the app data"
+                );
                 return Err(Rejection::Unavailable);
             };
             let policy = latchkey.default_policy();

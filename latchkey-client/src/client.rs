@@ -98,7 +98,9 @@ impl Latchkey {
         #[cfg(feature = "live")]
         if let Some(max_age) = self.live_max_age(policy) {
             let Some(live) = &self.inner.live else {
-                tracing::error!("a live policy needs client credentials: LatchkeyBuilder::client_credentials");
+                tracing::error!(
+                    "a live policy needs client credentials: LatchkeyBuilder::client_credentials"
+                );
                 return Err(Rejection::Unavailable);
             };
             live.confirm(token, &digest, &caller, max_age).await?;
@@ -159,7 +161,10 @@ impl Latchkey {
 /// The token of an `Authorization: Bearer …` header, as latchkey reads it.
 fn bearer_token(header: &[u8]) -> Option<&str> {
     let header = std::str::from_utf8(header).ok()?;
-    if !header.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+    if !header
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
         return None;
     }
     let (scheme, token) = header.split_once(' ')?;

@@ -177,7 +177,10 @@ pub(crate) mod tests {
         let key = key_pair();
         let token = sign(&key, &api_key_header(), &api_key_claims());
         let compact = Compact::parse(&token).unwrap();
-        assert_eq!((compact.kind, compact.kid.as_str()), (TokenKind::ApiKey, "k1"));
+        assert_eq!(
+            (compact.kind, compact.kid.as_str()),
+            (TokenKind::ApiKey, "k1")
+        );
         assert!(compact.verify(key.public_key().as_ref()).is_ok());
         let other = key_pair();
         assert_eq!(

@@ -198,7 +198,7 @@ mod tests {
             format!("/api/v1/companies/{ID}"),
             format!("/api/v1/compan%69es/{ID}/x?y=1"),
             format!("/api/v1/COMPANIES/{ID}/x?/companies/{OTHER}"),
-            format!("/api/v1/companies/%30193a1b2-0000-7000-8000-000000000001/"),
+            "/api/v1/companies/%30193a1b2-0000-7000-8000-000000000001/".to_owned(),
             format!("/api/v1/companies/{}/", ID.to_uppercase()),
             format!("/api/v1/companies/{}/", ID.replace('-', "")),
         ] {
@@ -209,7 +209,12 @@ mod tests {
 
     #[test]
     fn paths_without_a_company_name_none() {
-        for target in ["/", "/api/v1/datasets/", "/api/v1/companies/", "/api/v1/companies"] {
+        for target in [
+            "/",
+            "/api/v1/datasets/",
+            "/api/v1/companies/",
+            "/api/v1/companies",
+        ] {
             let path = CompanyPath::parse(target).unwrap();
             assert!(path.companies().is_empty(), "{target}");
             assert!(path.all_reachable(|_| false), "{target}");

@@ -51,9 +51,7 @@ impl Rejection {
             Rejection::InvalidToken => INVALID_TOKEN_DETAIL,
             Rejection::InsufficientScope { .. } => "This token lacks the scope this action needs.",
             Rejection::PermissionDenied(detail) => detail,
-            Rejection::Unavailable => {
-                "The authentication service is unreachable; try again later."
-            }
+            Rejection::Unavailable => "The authentication service is unreachable; try again later.",
         }
     }
 
@@ -87,7 +85,9 @@ impl Rejection {
             _ => "client_error",
         };
         let extra = match self {
-            Rejection::InsufficientScope { scope } => format!(r#"{{"scope":{}}}"#, json_string(scope)),
+            Rejection::InsufficientScope { scope } => {
+                format!(r#"{{"scope":{}}}"#, json_string(scope))
+            }
             _ => "null".to_owned(),
         };
         format!(

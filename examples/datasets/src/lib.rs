@@ -39,8 +39,12 @@ pub struct Datasets(Mutex<HashMap<Uuid, Vec<Dataset>>>);
 /// `datasets:write` (an API key without scopes has both), and either needs
 /// a token that reaches the company in the path.
 pub fn routes(cfg: &mut web::ServiceConfig, latchkey: &Latchkey, policies: Policies) {
-    let read = latchkey.protect(policies.read).require_scope("datasets:read");
-    let write = latchkey.protect(policies.write).require_scope("datasets:write");
+    let read = latchkey
+        .protect(policies.read)
+        .require_scope("datasets:read");
+    let write = latchkey
+        .protect(policies.write)
+        .require_scope("datasets:write");
     cfg.service(
         web::resource([
             "/api/v1/companies/{company_id}/datasets",
@@ -74,7 +78,11 @@ async fn create(
 }
 
 /// Serves the datasets API on `listener` until the returned server stops.
-pub fn serve(listener: TcpListener, latchkey: Latchkey, policies: Policies) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    latchkey: Latchkey,
+    policies: Policies,
+) -> std::io::Result<Server> {
     let datasets = web::Data::new(Datasets::default());
     let server = HttpServer::new(move || {
         App::new()

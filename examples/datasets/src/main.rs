@@ -19,13 +19,17 @@ fn policy(name: &str, default: &str) -> Result<Policy, String> {
             .parse()
             .map(|s| Policy::Confirmed(Duration::from_secs(s)))
             .map_err(|_| format!("{name}: {seconds:?} is not a number of seconds")),
-        _ => Err(format!("{name}: expected offline, live or confirmed:SECONDS, not {value:?}")),
+        _ => Err(format!(
+            "{name}: expected offline, live or confirmed:SECONDS, not {value:?}"
+        )),
     }
 }
 
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().with_env_filter(env("RUST_LOG", "info")).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(env("RUST_LOG", "info"))
+        .init();
     let url = env("LATCHKEY_URL", "http://127.0.0.1:8080");
     let latchkey = Latchkey::builder(&url)
         .issuer(env("LATCHKEY_ISSUER", &url))

@@ -39,7 +39,10 @@ pub async fn spawn_latchkey() -> TestLatchkey {
     let dir = tempfile::tempdir().unwrap();
     let url = match std::env::var("LATCHKEY_TEST_DATABASE_URL") {
         Ok(server) if !server.is_empty() => create_postgres_database(&server).await,
-        _ => format!("sqlite://{}?mode=rwc", dir.path().join("latchkey.db").display()),
+        _ => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("latchkey.db").display()
+        ),
     };
     let mut key = [0u8; 32];
     SystemRandom::new().fill(&mut key).unwrap();
@@ -104,7 +107,10 @@ impl TestLatchkey {
             .create_company(&CompanyName::parse("Acme").unwrap(), &plan)
             .await
             .unwrap();
-        store.add_member(user.id, company.id, Role::Owner).await.unwrap();
+        store
+            .add_member(user.id, company.id, Role::Owner)
+            .await
+            .unwrap();
         self.state.follower.catch_up().await.unwrap();
         let login: Value = self
             .http
@@ -230,7 +236,11 @@ impl TestDatasets {
 
     pub async fn create(&self, company_id: Uuid, token: &str) -> reqwest::Response {
         self.http
-            .post(format!("{}{}", self.address, Self::datasets_path(company_id)))
+            .post(format!(
+                "{}{}",
+                self.address,
+                Self::datasets_path(company_id)
+            ))
             .bearer_auth(token)
             .json(&json!({ "name": "sales" }))
             .send()
@@ -244,7 +254,11 @@ pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) 
     assert_eq!(response.status(), status);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
-    let expected_type = if status >= 500 { "server_error" } else { "client_error" };
+    let expected_type = if status >= 500 {
+        "server_error"
+    } else {
+        "client_error"
+    };
     assert_eq!(body["type"], expected_type, "{body}");
     assert_eq!(body["errors"][0]["code"], code, "{body}");
     assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");

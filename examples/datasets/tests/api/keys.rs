@@ -44,12 +44,18 @@ async fn a_request_without_a_token_gets_401_not_authenticated() {
 
     let response = datasets
         .http
-        .get(format!("{}/api/v1/companies/{}/datasets/", datasets.address, member.company_id))
+        .get(format!(
+            "{}/api/v1/companies/{}/datasets/",
+            datasets.address, member.company_id
+        ))
         .send()
         .await
         .unwrap();
 
-    assert_eq!(response.headers()["www-authenticate"], r#"Bearer realm="latchkey""#);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        r#"Bearer realm="latchkey""#
+    );
     assert_error(response, 401, "not_authenticated").await;
 }
 
@@ -62,7 +68,9 @@ async fn a_deleted_key_is_refused_on_live_routes_within_the_cache_bound() {
     assert_eq!(datasets.create(member.company_id, &key).await.status(), 201);
 
     latchkey.delete_key(&member, &key_id).await;
-    datasets.clock.advance(INTROSPECTION_TTL + Duration::from_millis(1));
+    datasets
+        .clock
+        .advance(INTROSPECTION_TTL + Duration::from_millis(1));
 
     assert_invalid_token(datasets.create(member.company_id, &key).await).await;
     // The offline route cannot know: it trusts the signature until expiry.
@@ -128,7 +136,10 @@ async fn forged_keys_are_refused_without_asking_latchkey() {
     let own_key_same_kid = {
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
         let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(pair.sign(signed.as_bytes())))
+        format!(
+            "{signed}.{}",
+            URL_SAFE_NO_PAD.encode(pair.sign(signed.as_bytes()))
+        )
     };
     let alg_none = {
         let (_, payload) = signed.split_once('.').unwrap();
@@ -137,7 +148,12 @@ async fn forged_keys_are_refused_without_asking_latchkey() {
     };
     // With latchkey cut off, a live route answers 401, not 503: nothing was asked.
     latchkey.proxy.cut();
-    for forged in [tampered_signature, own_key_same_kid, alg_none, "junk".to_owned()] {
+    for forged in [
+        tampered_signature,
+        own_key_same_kid,
+        alg_none,
+        "junk".to_owned(),
+    ] {
         assert_invalid_token(datasets.create(member.company_id, &forged).await).await;
         assert_invalid_token(datasets.list(member.company_id, &forged).await).await;
     }
@@ -155,16 +171,22 @@ async fn a_key_whose_signing_key_left_the_jwks_is_refused() {
     let state = &latchkey.state;
     let old_kid = state.keys.current().signing_kid.clone();
     state.keys.rotate(&state.store).await.unwrap();
-    let mut old: entity::signing_keys::ActiveModel = entity::signing_keys::Entity::find_by_id(old_kid.clone())
-        .one(state.store.db())
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
+    let mut old: entity::signing_keys::ActiveModel =
+        entity::signing_keys::Entity::find_by_id(old_kid.clone())
+            .one(state.store.db())
+            .await
+            .unwrap()
+            .unwrap()
+            .into();
     old.retired_at = Set(Some(Utc::now() - chrono::Duration::days(4000)));
     old.update(state.store.db()).await.unwrap();
     state.keys.reload(&state.store).await.unwrap();
-    let jwks = latchkey.http.get(latchkey.url("/.well-known/jwks.json")).send().await.unwrap();
+    let jwks = latchkey
+        .http
+        .get(latchkey.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
     let jwks: Value = jwks.json().await.unwrap();
     assert!(!jwks.to_string().contains(&old_kid), "{jwks}");
 
@@ -177,5 +199,8 @@ async fn a_key_whose_signing_key_left_the_jwks_is_refused() {
     assert_invalid_token(fresh.list(member.company_id, &key).await).await;
     let (_, new_key) = latchkey.api_key(&member).await;
     assert_eq!(fresh.list(member.company_id, &new_key).await.status(), 200);
-    assert_eq!(datasets.list(member.company_id, &new_key).await.status(), 200);
+    assert_eq!(
+        datasets.list(member.company_id, &new_key).await.status(),
+        200
+    );
 }

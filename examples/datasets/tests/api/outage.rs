@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{
-    assert_error, spawn_datasets, spawn_latchkey, DEFAULT_POLICIES,
-};
+use crate::helpers::{assert_error, spawn_datasets, spawn_latchkey, DEFAULT_POLICIES};
 
 pub struct Proxy {
     port: u16,
@@ -73,7 +71,12 @@ async fn when_latchkey_is_down_live_routes_answer_503_and_offline_routes_keep_wo
     datasets.clock.advance(std::time::Duration::from_secs(120));
 
     assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
-    let body = assert_error(datasets.create(member.company_id, &key).await, 503, "service_unavailable").await;
+    let body = assert_error(
+        datasets.create(member.company_id, &key).await,
+        503,
+        "service_unavailable",
+    )
+    .await;
     assert_eq!(body["errors"][0]["attr"], serde_json::Value::Null);
 
     latchkey.proxy.restore();
@@ -88,5 +91,10 @@ async fn an_offline_route_that_never_reached_latchkey_answers_503() {
     let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
     latchkey.proxy.cut();
 
-    assert_error(datasets.list(member.company_id, &key).await, 503, "service_unavailable").await;
+    assert_error(
+        datasets.list(member.company_id, &key).await,
+        503,
+        "service_unavailable",
+    )
+    .await;
 }

@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use crate::helpers::{assert_error, spawn_datasets, spawn_latchkey, TestDatasets, DEFAULT_POLICIES};
+use crate::helpers::{
+    assert_error, spawn_datasets, spawn_latchkey, TestDatasets, DEFAULT_POLICIES,
+};
 
 #[tokio::test]
 async fn another_companys_key_is_refused_with_403() {
@@ -13,10 +15,26 @@ async fn another_companys_key_is_refused_with_403() {
     let (_, their_key) = latchkey.api_key(&theirs).await;
     let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
 
-    let body = assert_error(datasets.list(ours.company_id, &their_key).await, 403, "permission_denied").await;
-    assert_eq!(body["errors"][0]["detail"], "This token may not reach that company.");
-    assert_error(datasets.create(ours.company_id, &their_key).await, 403, "permission_denied").await;
-    assert_eq!(datasets.list(theirs.company_id, &their_key).await.status(), 200);
+    let body = assert_error(
+        datasets.list(ours.company_id, &their_key).await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["detail"],
+        "This token may not reach that company."
+    );
+    assert_error(
+        datasets.create(ours.company_id, &their_key).await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    assert_eq!(
+        datasets.list(theirs.company_id, &their_key).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -39,7 +57,10 @@ async fn ambiguous_paths_are_refused_even_for_the_right_company() {
     ] {
         let response = datasets.get(&path, &key).await;
         let body: Value = assert_error(response, 403, "permission_denied").await;
-        assert_eq!(body["errors"][0]["detail"], "The request path is ambiguous.", "{path}");
+        assert_eq!(
+            body["errors"][0]["detail"], "The request path is ambiguous.",
+            "{path}"
+        );
     }
     let with_query = format!("{}?companies={us}", TestDatasets::datasets_path(them));
     assert_eq!(datasets.get(&with_query, &key).await.status(), 200);
