@@ -138,6 +138,7 @@ impl Latchkey {
     }
 
     /// Panics, at set-up, on a policy this handle cannot honour.
+    #[cfg(feature = "actix")]
     pub(crate) fn assert_supports(&self, policy: Policy) {
         #[cfg(feature = "live")]
         assert!(

@@ -86,3 +86,8 @@ mod actix;
 
 #[cfg(feature = "actix")]
 pub use actix::{Protect, ProtectService};
+
+/// The README's examples, compiled by `cargo test --doc`.
+#[cfg(all(doctest, feature = "actix"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
