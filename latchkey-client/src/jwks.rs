@@ -63,11 +63,25 @@ impl Jwks {
     /// is fresh and knows `kid`, else whatever a (rate-limited) fetch gives.
     /// `None` only when no key set was ever fetched.
     pub async fn keys_for(&self, kid: &str) -> Option<Arc<KeySet>> {
-        if let Some(set) = self.current().filter(|set| self.usable(set, kid)) {
-            return Some(set);
+        match self.current() {
+            Some(set) if set.get(kid).is_some() => {
+                if self.is_old(&set) && self.attempt_due() {
+                    // Old but usable: one request refreshes, the others go on
+                    // with what we have rather than queue behind it.
+                    if let Ok(_fetching) = self.fetching.try_lock() {
+                        if self.attempt_due() {
+                            self.fetch_or_warn().await;
+                        }
+                    }
+                    return self.current();
+                }
+                Some(set)
+            }
+            _ => {
+                self.refresh(kid).await;
+                self.current()
+            }
         }
-        self.refresh(kid).await;
-        self.current()
     }
 
     /// Fetches now (unless another fetch is under way): for a warm start.
@@ -84,7 +98,7 @@ impl Jwks {
     }
 
     fn usable(&self, set: &KeySet, kid: &str) -> bool {
-        set.keys.contains_key(kid) && !self.is_old(set)
+        set.get(kid).is_some() && !self.is_old(set)
     }
 
     fn is_old(&self, set: &KeySet) -> bool {
@@ -108,6 +122,10 @@ impl Jwks {
         if self.current().is_some_and(|set| self.usable(&set, kid)) || !self.attempt_due() {
             return;
         }
+        self.fetch_or_warn().await;
+    }
+
+    async fn fetch_or_warn(&self) {
         if let Err(e) = self.fetch().await {
             tracing::warn!(error = %e, url = %self.url, "cannot refresh latchkey's JWKS; keeping the keys we have");
         }

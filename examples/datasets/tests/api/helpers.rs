@@ -282,3 +282,38 @@ pub async fn assert_invalid_token(response: reqwest::Response) {
         }]})
     );
 }
+
+/// latchkey, a company with an API key, and the datasets service in front.
+pub struct Scene {
+    pub latchkey: TestLatchkey,
+    pub member: Member,
+    pub key_id: String,
+    pub key: String,
+    pub datasets: TestDatasets,
+}
+
+pub async fn scene(policies: Policies) -> Scene {
+    let latchkey = spawn_latchkey().await;
+    let member = latchkey.member().await;
+    let (key_id, key) = latchkey.api_key(&member).await;
+    let datasets = spawn_datasets(&latchkey, policies).await;
+    Scene {
+        latchkey,
+        member,
+        key_id,
+        key,
+        datasets,
+    }
+}
+
+impl Scene {
+    /// `GET` the datasets of the scene's company.
+    pub async fn list(&self, token: &str) -> reqwest::Response {
+        self.datasets.list(self.member.company_id, token).await
+    }
+
+    /// `POST` a dataset to the scene's company.
+    pub async fn create(&self, token: &str) -> reqwest::Response {
+        self.datasets.create(self.member.company_id, token).await
+    }
+}

@@ -13,21 +13,18 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::Value;
 
 use crate::helpers::{
-    assert_error, assert_invalid_token, spawn_datasets, spawn_latchkey, DEFAULT_POLICIES,
+    assert_error, assert_invalid_token, scene, spawn_datasets, spawn_latchkey, DEFAULT_POLICIES,
     INTROSPECTION_TTL,
 };
 
 #[tokio::test]
 async fn a_valid_key_reads_and_writes_its_company_datasets() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (_, key) = latchkey.api_key(&member).await;
-    let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
+    let scene = scene(DEFAULT_POLICIES).await;
 
-    let created = datasets.create(member.company_id, &key).await;
+    let created = scene.create(&scene.key).await;
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.unwrap();
-    let listed = datasets.list(member.company_id, &key).await;
+    let listed = scene.list(&scene.key).await;
     assert_eq!(listed.status(), 200);
     let listed: Value = listed.json().await.unwrap();
 
@@ -61,72 +58,64 @@ async fn a_request_without_a_token_gets_401_not_authenticated() {
 
 #[tokio::test]
 async fn a_deleted_key_is_refused_on_live_routes_within_the_cache_bound() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (key_id, key) = latchkey.api_key(&member).await;
-    let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
-    assert_eq!(datasets.create(member.company_id, &key).await.status(), 201);
+    let scene = scene(DEFAULT_POLICIES).await;
+    assert_eq!(scene.create(&scene.key).await.status(), 201);
 
-    latchkey.delete_key(&member, &key_id).await;
-    datasets
+    scene
+        .latchkey
+        .delete_key(&scene.member, &scene.key_id)
+        .await;
+    scene
+        .datasets
         .clock
         .advance(INTROSPECTION_TTL + Duration::from_millis(1));
 
-    assert_invalid_token(datasets.create(member.company_id, &key).await).await;
+    assert_invalid_token(scene.create(&scene.key).await).await;
     // The offline route cannot know: it trusts the signature until expiry.
-    assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
+    assert_eq!(scene.list(&scene.key).await.status(), 200);
 }
 
 #[tokio::test]
 async fn a_deleted_key_is_refused_on_confirmed_routes_once_its_confirmation_is_due() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (key_id, key) = latchkey.api_key(&member).await;
     let every = Duration::from_secs(30);
-    let datasets = spawn_datasets(
-        &latchkey,
-        Policies {
-            read: Policy::Confirmed(every),
-            write: Policy::Live,
-        },
-    )
+    let scene = scene(Policies {
+        read: Policy::Confirmed(every),
+        write: Policy::Live,
+    })
     .await;
-    assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
+    assert_eq!(scene.list(&scene.key).await.status(), 200);
 
-    latchkey.delete_key(&member, &key_id).await;
-    datasets.clock.advance(Duration::from_secs(10));
+    scene
+        .latchkey
+        .delete_key(&scene.member, &scene.key_id)
+        .await;
+    scene.datasets.clock.advance(Duration::from_secs(10));
     assert_eq!(
-        datasets.list(member.company_id, &key).await.status(),
+        scene.list(&scene.key).await.status(),
         200,
         "confirmed 10 s ago: not asked again yet"
     );
-    datasets.clock.advance(every);
+    scene.datasets.clock.advance(every);
 
-    assert_invalid_token(datasets.list(member.company_id, &key).await).await;
+    assert_invalid_token(scene.list(&scene.key).await).await;
 }
 
 #[tokio::test]
 async fn an_expired_key_is_refused_with_the_documented_401() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (_, key) = latchkey.api_key(&member).await;
-    let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
-    assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
+    let scene = scene(DEFAULT_POLICIES).await;
+    assert_eq!(scene.list(&scene.key).await.status(), 200);
 
     // An hour's key, plus latchkey's 30 s of leeway.
-    datasets.clock.advance(Duration::from_secs(3600 + 31));
+    scene.datasets.clock.advance(Duration::from_secs(3600 + 31));
 
-    assert_invalid_token(datasets.list(member.company_id, &key).await).await;
+    assert_invalid_token(scene.list(&scene.key).await).await;
 }
 
 #[tokio::test]
 async fn forged_keys_are_refused_without_asking_latchkey() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (_, key) = latchkey.api_key(&member).await;
-    let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
-    assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
-    let (signed, signature) = key.rsplit_once('.').unwrap();
+    let scene = scene(DEFAULT_POLICIES).await;
+    assert_eq!(scene.list(&scene.key).await.status(), 200);
+    let (signed, signature) = scene.key.rsplit_once('.').unwrap();
 
     let tampered_signature = {
         let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
@@ -147,28 +136,25 @@ async fn forged_keys_are_refused_without_asking_latchkey() {
         format!("{header}.{payload}.")
     };
     // With latchkey cut off, a live route answers 401, not 503: nothing was asked.
-    latchkey.proxy.cut();
+    scene.latchkey.proxy.cut();
     for forged in [
         tampered_signature,
         own_key_same_kid,
         alg_none,
         "junk".to_owned(),
     ] {
-        assert_invalid_token(datasets.create(member.company_id, &forged).await).await;
-        assert_invalid_token(datasets.list(member.company_id, &forged).await).await;
+        assert_invalid_token(scene.create(&forged).await).await;
+        assert_invalid_token(scene.list(&forged).await).await;
     }
 }
 
 #[tokio::test]
 async fn a_key_whose_signing_key_left_the_jwks_is_refused() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (_, key) = latchkey.api_key(&member).await;
-    let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
-    assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
+    let scene = scene(DEFAULT_POLICIES).await;
+    assert_eq!(scene.list(&scene.key).await.status(), 200);
 
     // Rotate, then age the old key past its grace: the JWKS drops it.
-    let state = &latchkey.state;
+    let state = &scene.latchkey.state;
     let old_kid = state.keys.current().signing_kid.clone();
     state.keys.rotate(&state.store).await.unwrap();
     let mut old: entity::signing_keys::ActiveModel =
@@ -181,9 +167,10 @@ async fn a_key_whose_signing_key_left_the_jwks_is_refused() {
     old.retired_at = Set(Some(Utc::now() - chrono::Duration::days(4000)));
     old.update(state.store.db()).await.unwrap();
     state.keys.reload(&state.store).await.unwrap();
-    let jwks = latchkey
+    let jwks = scene
+        .latchkey
         .http
-        .get(latchkey.url("/.well-known/jwks.json"))
+        .get(scene.latchkey.url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap();
@@ -191,16 +178,16 @@ async fn a_key_whose_signing_key_left_the_jwks_is_refused() {
     assert!(!jwks.to_string().contains(&old_kid), "{jwks}");
 
     // Once the cached JWKS is older than its maximum age, it is fetched again.
-    datasets.clock.advance(Duration::from_secs(61));
-    assert_invalid_token(datasets.list(member.company_id, &key).await).await;
+    scene.datasets.clock.advance(Duration::from_secs(61));
+    assert_invalid_token(scene.list(&scene.key).await).await;
 
     // A service that never saw the old key refuses it too.
-    let fresh = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
-    assert_invalid_token(fresh.list(member.company_id, &key).await).await;
-    let (_, new_key) = latchkey.api_key(&member).await;
-    assert_eq!(fresh.list(member.company_id, &new_key).await.status(), 200);
+    let fresh = spawn_datasets(&scene.latchkey, DEFAULT_POLICIES).await;
+    assert_invalid_token(fresh.list(scene.member.company_id, &scene.key).await).await;
+    let (_, new_key) = scene.latchkey.api_key(&scene.member).await;
     assert_eq!(
-        datasets.list(member.company_id, &new_key).await.status(),
+        fresh.list(scene.member.company_id, &new_key).await.status(),
         200
     );
+    assert_eq!(scene.list(&new_key).await.status(), 200);
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::helpers::{assert_error, spawn_datasets, spawn_latchkey, DEFAULT_POLICIES};
+use crate::helpers::{assert_error, scene, DEFAULT_POLICIES};
 
 pub struct Proxy {
     port: u16,
@@ -60,41 +60,28 @@ impl Proxy {
 
 #[tokio::test]
 async fn when_latchkey_is_down_live_routes_answer_503_and_offline_routes_keep_working() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (_, key) = latchkey.api_key(&member).await;
-    let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
-    assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
+    let scene = scene(DEFAULT_POLICIES).await;
+    assert_eq!(scene.list(&scene.key).await.status(), 200);
 
-    latchkey.proxy.cut();
+    scene.latchkey.proxy.cut();
     // Past the JWKS's age too: a failed refresh keeps the keys we have.
-    datasets.clock.advance(std::time::Duration::from_secs(120));
+    scene
+        .datasets
+        .clock
+        .advance(std::time::Duration::from_secs(120));
 
-    assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
-    let body = assert_error(
-        datasets.create(member.company_id, &key).await,
-        503,
-        "service_unavailable",
-    )
-    .await;
+    assert_eq!(scene.list(&scene.key).await.status(), 200);
+    let body = assert_error(scene.create(&scene.key).await, 503, "service_unavailable").await;
     assert_eq!(body["errors"][0]["attr"], serde_json::Value::Null);
 
-    latchkey.proxy.restore();
-    assert_eq!(datasets.create(member.company_id, &key).await.status(), 201);
+    scene.latchkey.proxy.restore();
+    assert_eq!(scene.create(&scene.key).await.status(), 201);
 }
 
 #[tokio::test]
 async fn an_offline_route_that_never_reached_latchkey_answers_503() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (_, key) = latchkey.api_key(&member).await;
-    let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
-    latchkey.proxy.cut();
+    let scene = scene(DEFAULT_POLICIES).await;
+    scene.latchkey.proxy.cut();
 
-    assert_error(
-        datasets.list(member.company_id, &key).await,
-        503,
-        "service_unavailable",
-    )
-    .await;
+    assert_error(scene.list(&scene.key).await, 503, "service_unavailable").await;
 }

@@ -4,17 +4,14 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_datasets, spawn_latchkey, DEFAULT_POLICIES};
+use crate::helpers::{assert_error, scene, spawn_datasets, spawn_latchkey, DEFAULT_POLICIES};
 
 #[tokio::test]
 async fn a_key_without_scopes_may_read_and_write() {
-    let latchkey = spawn_latchkey().await;
-    let member = latchkey.member().await;
-    let (_, key) = latchkey.api_key(&member).await;
-    let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
+    let scene = scene(DEFAULT_POLICIES).await;
 
-    assert_eq!(datasets.create(member.company_id, &key).await.status(), 201);
-    assert_eq!(datasets.list(member.company_id, &key).await.status(), 200);
+    assert_eq!(scene.create(&scene.key).await.status(), 201);
+    assert_eq!(scene.list(&scene.key).await.status(), 200);
 }
 
 #[tokio::test]
