@@ -131,9 +131,9 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Whether this caller may act on `company_id`. An API key reaches its
-    /// own company only. A login token does not say which companies its user
-    /// belongs to, so it reaches none here.
+    /// Whether this API key belongs to `company_id`. Always false for a login
+    /// token, which carries no company: `Latchkey::check_request` asks
+    /// latchkey which companies its user belongs to.
     pub fn may_reach(&self, company_id: Uuid) -> bool {
         self.company_id == Some(company_id)
     }

@@ -5,12 +5,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::caller::Caller;
+use crate::caller::{Caller, TokenKind};
 use crate::clock::{Clock, SystemClock};
 use crate::fetch::Http;
 use crate::jwks::{Jwks, JwksSettings};
 #[cfg(feature = "live")]
 use crate::live::{Credentials, Introspector};
+use crate::memberships::Memberships;
 use crate::offline::{Digest, OfflineSettings, OfflineVerifier};
 use crate::path::CompanyPath;
 use crate::rejection::Rejection;
@@ -38,6 +39,7 @@ pub struct Latchkey {
 
 struct Inner {
     offline: OfflineVerifier,
+    memberships: Memberships,
     #[cfg(feature = "live")]
     live: Option<Introspector>,
     #[cfg(feature = "live")]
@@ -86,6 +88,16 @@ impl Latchkey {
     /// # Ok(()) }
     /// ```
     pub async fn verify(&self, token: &str, policy: Policy) -> Result<Caller, Rejection> {
+        self.verify_token(token, policy)
+            .await
+            .map(|(caller, _)| caller)
+    }
+
+    async fn verify_token(
+        &self,
+        token: &str,
+        policy: Policy,
+    ) -> Result<(Caller, Digest), Rejection> {
         if token.is_empty() || token.len() > crate::jws::MAX_TOKEN_BYTES {
             return Err(Rejection::InvalidToken);
         }
@@ -107,7 +119,7 @@ impl Latchkey {
         }
         #[cfg(not(feature = "live"))]
         let Policy::Offline = policy;
-        Ok(caller)
+        Ok((caller, digest))
     }
 
     /// Checks a whole request: its `Authorization` header (as bytes; `None`
@@ -123,12 +135,23 @@ impl Latchkey {
     ) -> Result<Caller, Rejection> {
         let authorization = authorization.ok_or(Rejection::NotAuthenticated)?;
         let token = bearer_token(authorization).ok_or(Rejection::InvalidToken)?;
-        let caller = self.verify(token, policy).await?;
+        let (caller, digest) = self.verify_token(token, policy).await?;
         let path = CompanyPath::parse(target).map_err(|reason| {
             tracing::debug!(%reason, "ambiguous path refused");
             Rejection::AMBIGUOUS_PATH
         })?;
-        if !path.all_reachable(|company| caller.may_reach(company)) {
+        let reachable = match caller.kind {
+            TokenKind::ApiKey => path.all_reachable(|company| caller.may_reach(company)),
+            // A login token names no company: ask which its user belongs to,
+            // unless no company could pass anyway.
+            TokenKind::ShortLived if path.companies().is_empty() => true,
+            TokenKind::ShortLived if !path.all_reachable(|_| true) => false,
+            TokenKind::ShortLived => {
+                let companies = self.inner.memberships.companies(token, &digest).await?;
+                path.all_reachable(|company| companies.contains(&company))
+            }
+        };
+        if !reachable {
             return Err(Rejection::OTHER_COMPANY);
         }
         if let Some(scope) = scope {
@@ -201,6 +224,7 @@ pub struct LatchkeyBuilder {
     verified_cache_capacity: u64,
     verified_cache_ttl: Duration,
     default_policy: Policy,
+    membership_ttl: Duration,
     #[cfg(feature = "live")]
     credentials: Option<Credentials>,
     #[cfg(feature = "live")]
@@ -228,6 +252,7 @@ impl LatchkeyBuilder {
             verified_cache_capacity: 10_000,
             verified_cache_ttl: Duration::from_secs(600),
             default_policy: Policy::Offline,
+            membership_ttl: Duration::from_secs(10),
             #[cfg(feature = "live")]
             credentials: None,
             #[cfg(feature = "live")]
@@ -299,6 +324,13 @@ impl LatchkeyBuilder {
     /// The policy of the bare [`Caller`] extractor. Default: [`Policy::Offline`].
     pub fn default_policy(mut self, policy: Policy) -> Self {
         self.default_policy = policy;
+        self
+    }
+
+    /// How long the companies of a login token's user, asked of latchkey on
+    /// a company path, are reused. Default: 10 s.
+    pub fn membership_ttl(mut self, ttl: Duration) -> Self {
+        self.membership_ttl = ttl;
         self
     }
 
@@ -379,9 +411,17 @@ impl LatchkeyBuilder {
                 cache_ttl: self.verified_cache_ttl,
             },
         );
+        let memberships = Memberships::new(
+            http.clone(),
+            format!("{}/api/v1/auth/me", self.base_url),
+            self.clock.clone(),
+            self.membership_ttl,
+            self.verified_cache_capacity,
+        );
         Ok(Latchkey {
             inner: Arc::new(Inner {
                 offline,
+                memberships,
                 #[cfg(feature = "live")]
                 live: self.credentials.map(|credentials| {
                     Introspector::new(

@@ -70,6 +70,8 @@ mod jwks;
 #[cfg(feature = "offline")]
 mod jws;
 #[cfg(feature = "offline")]
+mod memberships;
+#[cfg(feature = "offline")]
 mod offline;
 
 #[cfg(feature = "offline")]

@@ -67,12 +67,25 @@ async fn ambiguous_paths_are_refused_even_for_the_right_company() {
 }
 
 #[tokio::test]
-async fn a_login_token_reaches_no_company_here() {
+async fn a_login_token_reaches_the_companies_of_its_user_only() {
     let latchkey = spawn_latchkey().await;
     let member = latchkey.member().await;
+    let stranger = latchkey.member().await;
     let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
 
-    let response = datasets.list(member.company_id, &member.login_token).await;
+    let own = datasets.list(member.company_id, &member.login_token).await;
+    assert_eq!(own.status(), 200);
+    let other = datasets
+        .list(stranger.company_id, &member.login_token)
+        .await;
+    assert_error(other, 403, "permission_denied").await;
+    let path = "/api/v1/companies/not-a-uuid/datasets/";
+    let not_a_company = datasets.get(path, &member.login_token).await;
+    assert_error(not_a_company, 403, "permission_denied").await;
 
-    assert_error(response, 403, "permission_denied").await;
+    // Without latchkey, a user's companies cannot be known: fail closed.
+    latchkey.proxy.cut();
+    datasets.clock.advance(std::time::Duration::from_secs(11));
+    let unknown = datasets.list(member.company_id, &member.login_token).await;
+    assert_error(unknown, 503, "service_unavailable").await;
 }
