@@ -62,6 +62,8 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use rejection::{Rejection, INVALID_TOKEN_DETAIL};
 
 #[cfg(feature = "offline")]
+mod builder;
+#[cfg(feature = "offline")]
 mod client;
 #[cfg(feature = "offline")]
 mod fetch;
@@ -75,13 +77,15 @@ mod memberships;
 mod offline;
 
 #[cfg(feature = "offline")]
-pub use client::{BuildError, Latchkey, LatchkeyBuilder, Policy};
+pub use builder::{BuildError, LatchkeyBuilder};
+#[cfg(feature = "offline")]
+pub use client::{Latchkey, Policy};
 
 #[cfg(feature = "live")]
 mod live;
 
 #[cfg(feature = "live")]
-pub use client::MAX_INTROSPECTION_TTL;
+pub use builder::MAX_INTROSPECTION_TTL;
 
 #[cfg(feature = "actix")]
 mod actix;
