@@ -124,3 +124,33 @@ impl fmt::Display for Rejection {
 }
 
 impl std::error::Error for Rejection {}
+
+#[cfg(test)]
+mod tests {
+    use super::Rejection;
+
+    #[test]
+    fn every_body_is_json_in_latchkeys_shape() {
+        for rejection in [
+            Rejection::NotAuthenticated,
+            Rejection::InvalidToken,
+            Rejection::InsufficientScope {
+                scope: "datasets:write".to_owned(),
+            },
+            Rejection::OTHER_COMPANY,
+            Rejection::PermissionDenied("A \"quoted\" \\ detail\n"),
+            Rejection::Unavailable,
+        ] {
+            let body: serde_json::Value = serde_json::from_str(&rejection.body()).unwrap();
+            let kind = if rejection.status() >= 500 {
+                "server_error"
+            } else {
+                "client_error"
+            };
+            assert_eq!(body["type"], kind);
+            assert_eq!(body["errors"][0]["code"], rejection.code());
+            assert_eq!(body["errors"][0]["detail"], rejection.detail());
+            assert!(body["errors"][0]["attr"].is_null());
+        }
+    }
+}

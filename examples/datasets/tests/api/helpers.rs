@@ -72,7 +72,8 @@ fn app_port(url: &str) -> u16 {
 }
 
 async fn create_postgres_database(server: &str) -> String {
-    let name = format!("datasets_test_{}", Uuid::new_v4().simple());
+    // The prefix CI sweeps after a run.
+    let name = format!("latchkey_test_datasets_{}", Uuid::new_v4().simple());
     let admin = Database::connect(server).await.unwrap();
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
