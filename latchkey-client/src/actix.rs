@@ -1,0 +1,216 @@
+//! actix-web: the [`Protect`] middleware and the [`Caller`] extractor.
+//!
+//! `latchkey.protect(policy)` wraps a route, resource or scope: every request
+//! must carry a token valid by that policy, reach every company its path
+//! names, and hold the scope the route requires; the handler then takes the
+//! [`Caller`]. A handler taking `Caller` on a route without `Protect` checks
+//! the request itself, by the default policy of the [`Latchkey`] in the app
+//! data.
+
+use std::borrow::Cow;
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+
+use crate::caller::{Caller, Scopes};
+use crate::client::{Latchkey, Policy};
+use crate::rejection::Rejection;
+
+impl Latchkey {
+    /// Middleware checking every request by `policy` (and the company path
+    /// rule). Panics, at set-up, on a live policy without client credentials.
+    ///
+    /// ```no_run
+    /// use actix_web::{web, App, HttpServer, Responder};
+    /// use latchkey_client::{Caller, Latchkey, Policy};
+    ///
+    /// async fn list(caller: Caller) -> impl Responder {
+    ///     format!("datasets of {:?}", caller.company_id)
+    /// }
+    ///
+    /// async fn create(caller: Caller) -> impl Responder {
+    ///     format!("created for {}", caller.subject)
+    /// }
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let latchkey = Latchkey::builder("http://127.0.0.1:8080")
+    ///     .client_credentials("my-service", "its-secret")
+    ///     .build()
+    ///     .expect("valid settings");
+    /// HttpServer::new(move || {
+    ///     App::new().service(
+    ///         web::resource("/api/v1/companies/{company_id}/datasets/")
+    ///             .route(web::get().to(list).wrap(latchkey.protect(Policy::Offline)))
+    ///             .route(web::post().to(create).wrap(
+    ///                 latchkey.protect(Policy::Live).require_scope("datasets:write"),
+    ///             )),
+    ///     )
+    /// })
+    /// .bind(("127.0.0.1", 8000))?
+    /// .run()
+    /// .await
+    /// # }
+    /// ```
+    pub fn protect(&self, policy: Policy) -> Protect {
+        self.assert_supports(policy);
+        Protect {
+            latchkey: self.clone(),
+            policy,
+            scope: None,
+        }
+    }
+}
+
+/// The middleware [`Latchkey::protect`] builds.
+#[derive(Clone)]
+pub struct Protect {
+    latchkey: Latchkey,
+    policy: Policy,
+    scope: Option<Cow<'static, str>>,
+}
+
+impl Protect {
+    /// Refuses, with 403 `insufficient_scope`, a key whose scopes lack
+    /// `scope`. Panics, at set-up, on a string that is not one scope.
+    pub fn require_scope(mut self, scope: impl Into<Cow<'static, str>>) -> Self {
+        let scope = scope.into();
+        assert!(
+            Scopes::parse(&scope).is_ok_and(|s| s.iter().count() == 1),
+            "latchkey-client: {scope:?} is not a single scope"
+        );
+        self.scope = Some(scope);
+        self
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Protect
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = ProtectService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(ProtectService {
+            service: Rc::new(service),
+            protect: Rc::new(self.clone()),
+        }))
+    }
+}
+
+pub struct ProtectService<S> {
+    service: Rc<S>,
+    protect: Rc<Protect>,
+}
+
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+impl<S, B> Service<ServiceRequest> for ProtectService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        let protect = self.protect.clone();
+        Box::pin(async move {
+            let checked = check(
+                &protect.latchkey,
+                req.request(),
+                protect.policy,
+                protect.scope.as_deref(),
+            )
+            .await;
+            match checked {
+                Ok(caller) => {
+                    req.extensions_mut().insert(caller);
+                    Ok(service.call(req).await?.map_into_left_body())
+                }
+                Err(rejection) => Ok(req
+                    .into_response(rejection.error_response())
+                    .map_into_right_body()),
+            }
+        })
+    }
+}
+
+async fn check(
+    latchkey: &Latchkey,
+    req: &HttpRequest,
+    policy: Policy,
+    scope: Option<&str>,
+) -> Result<Caller, Rejection> {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or(req.path(), |p| p.as_str());
+    latchkey
+        .check_request(authorization, target, policy, scope)
+        .await
+}
+
+/// The caller, as [`Protect`] checked it; on a route without `Protect`,
+/// checked here by the default policy of the `Latchkey` found in the app data
+/// (as `Latchkey` or `web::Data<Latchkey>`).
+impl FromRequest for Caller {
+    type Error = Rejection;
+    type Future = LocalBoxFuture<Result<Caller, Rejection>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(caller) = req.extensions().get::<Caller>() {
+            let caller = caller.clone();
+            return Box::pin(ready(Ok(caller)));
+        }
+        let latchkey = req
+            .app_data::<Latchkey>()
+            .or_else(|| req.app_data::<web::Data<Latchkey>>().map(|d| d.get_ref()))
+            .cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let Some(latchkey) = latchkey else {
+                tracing::error!(
+                    "Caller extracted on a route without Protect and no Latchkey in the app data"
+                );
+                return Err(Rejection::Unavailable);
+            };
+            let policy = latchkey.default_policy();
+            check(&latchkey, &req, policy, None).await
+        })
+    }
+}
+
+impl ResponseError for Rejection {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .content_type("application/json");
+        if let Some(challenge) = self.www_authenticate() {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
+        response.body(self.body())
+    }
+}

@@ -1,0 +1,157 @@
+//! Live confirmation by introspection (RFC 7662) with service-client
+//! credentials, behind a short cache: an answer is reused for at most a few
+//! seconds, a refusal for less. Anything but a clear answer from latchkey is
+//! `Unavailable`: a live route fails closed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use moka::sync::Cache;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::caller::Caller;
+use crate::clock::Clock;
+use crate::fetch::Http;
+use crate::offline::Digest;
+use crate::rejection::Rejection;
+
+/// A service client of latchkey (`latchkey client create`).
+#[derive(Clone)]
+pub(crate) struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Clone)]
+struct Answer {
+    active: bool,
+    checked_at: SystemTime,
+    /// How long the cache may hold it at all: the longest any policy reuses it.
+    keep_for: Duration,
+}
+
+struct KeepFor;
+
+impl moka::Expiry<Digest, Answer> for KeepFor {
+    fn expire_after_create(&self, _: &Digest, answer: &Answer, _: Instant) -> Option<Duration> {
+        Some(answer.keep_for)
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &Digest,
+        answer: &Answer,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(answer.keep_for)
+    }
+}
+
+#[derive(Deserialize)]
+struct Introspection {
+    active: bool,
+    sub: Option<Uuid>,
+    jti: Option<Uuid>,
+    company_id: Option<Uuid>,
+}
+
+pub(crate) struct Introspector {
+    http: Http,
+    url: String,
+    credentials: Credentials,
+    clock: Arc<dyn Clock>,
+    refusal_ttl: Duration,
+    answers: Cache<Digest, Answer>,
+}
+
+impl Introspector {
+    pub fn new(
+        http: Http,
+        url: String,
+        credentials: Credentials,
+        clock: Arc<dyn Clock>,
+        refusal_ttl: Duration,
+        cache_capacity: u64,
+    ) -> Self {
+        Introspector {
+            http,
+            url,
+            credentials,
+            clock,
+            refusal_ttl,
+            answers: Cache::builder()
+                .max_capacity(cache_capacity)
+                .expire_after(KeepFor)
+                .build(),
+        }
+    }
+
+    /// Whether latchkey still vouches for this (offline-verified) token, by
+    /// an answer at most `max_age` old.
+    pub async fn confirm(
+        &self,
+        token: &str,
+        digest: &Digest,
+        caller: &Caller,
+        max_age: Duration,
+    ) -> Result<(), Rejection> {
+        if let Some(answer) = self.answers.get(digest) {
+            let age = self
+                .clock
+                .now()
+                .duration_since(answer.checked_at)
+                .unwrap_or_default();
+            match answer.active {
+                true if age <= max_age => return Ok(()),
+                false if age <= self.refusal_ttl => return Err(Rejection::InvalidToken),
+                _ => {}
+            }
+        }
+        let active = self.ask(token).await?.is_some_and(|answer| {
+            answer.sub == Some(caller.subject)
+                && answer.jti == Some(caller.token_id)
+                && answer.company_id == caller.company_id
+        });
+        let keep_for = if active { max_age } else { self.refusal_ttl };
+        self.answers.insert(
+            *digest,
+            Answer {
+                active,
+                checked_at: self.clock.now(),
+                keep_for,
+            },
+        );
+        if active {
+            Ok(())
+        } else {
+            Err(Rejection::InvalidToken)
+        }
+    }
+
+    /// latchkey's answer when the token is active, `None` when it is not.
+    async fn ask(&self, token: &str) -> Result<Option<Introspection>, Rejection> {
+        // RFC 6749 §2.3.1: each part form-encoded before Basic encoding.
+        let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        let request = self
+            .http
+            .client
+            .post(&self.url)
+            .basic_auth(
+                encode(&self.credentials.client_id),
+                Some(encode(&self.credentials.client_secret)),
+            )
+            .form(&[("token", token)]);
+        let body = self.http.send(request).await.map_err(|e| {
+            tracing::warn!(error = %e, url = %self.url, "introspection failed; refusing with 503");
+            Rejection::Unavailable
+        })?;
+        let answer: Introspection = serde_json::from_slice(&body).map_err(|_| {
+            tracing::warn!(url = %self.url, "introspection answer unreadable; refusing with 503");
+            Rejection::Unavailable
+        })?;
+        Ok(answer.active.then_some(answer))
+    }
+}

@@ -1,0 +1,271 @@
+//! The crate against a stub of latchkey that serves a JWKS of our own key
+//! and counts its fetches: scope enforcement and the refresh rules, which
+//! latchkey itself cannot drive yet (it issues no scoped keys) or cheaply
+//! (junk `kid`s). The black-box tests against a real latchkey are in
+//! `examples/datasets/tests`.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use actix_web::test::{call_service, init_service, read_body_json, TestRequest};
+use actix_web::{web, App, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use latchkey_client::{Caller, Latchkey, Policy, TestClock};
+use ring::rand::SystemRandom;
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::{json, Value};
+
+const ISSUER: &str = "https://auth.example";
+const COMPANY: &str = "0193a1b2-0000-7000-8000-000000000001";
+
+struct Stub {
+    url: String,
+    key: Ed25519KeyPair,
+    fetches: Arc<AtomicUsize>,
+}
+
+fn start_stub() -> Stub {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let jwks = json!({"keys": [{
+        "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "k1",
+        "x": URL_SAFE_NO_PAD.encode(key.public_key().as_ref()),
+    }]})
+    .to_string();
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = actix_web::HttpServer::new(move || {
+        let (jwks, counter) = (jwks.clone(), counter.clone());
+        App::new().route(
+            "/.well-known/jwks.json",
+            web::get().to(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let jwks = jwks.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(jwks)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    Stub { url, key, fetches }
+}
+
+impl Stub {
+    fn client(&self, clock: &TestClock) -> Latchkey {
+        Latchkey::builder(&self.url)
+            .issuer(ISSUER)
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+    }
+
+    /// An API key of COMPANY signed with the stub's key, with these extra claims.
+    fn api_key(&self, kid: &str, extra: Value) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut claims = json!({
+            "iss": ISSUER, "aud": "latchkey", "sub": "0193a1b2-0000-7000-8000-00000000000a",
+            "iat": now, "nbf": now, "exp": now + 3600,
+            "jti": "0193a1b2-0000-7000-8000-00000000000b",
+            "kind": "private", "company_id": COMPANY,
+        });
+        claims
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let header = json!({"alg": "EdDSA", "typ": "apikey+jwt", "kid": kid});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = URL_SAFE_NO_PAD.encode(self.key.sign(input.as_bytes()));
+        format!("{input}.{signature}")
+    }
+}
+
+async fn show_caller(caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "subject": caller.subject,
+        "company_id": caller.company_id,
+        "token_id": caller.token_id,
+        "scopes": caller.scopes.iter().collect::<Vec<_>>(),
+        "unrestricted": caller.scopes.is_unrestricted(),
+    }))
+}
+
+fn datasets_path() -> String {
+    format!("/api/v1/companies/{COMPANY}/datasets/")
+}
+
+#[actix_web::test]
+async fn a_route_needing_a_scope_refuses_keys_without_it_with_403_insufficient_scope() {
+    let stub = start_stub();
+    let latchkey = stub.client(&TestClock::new());
+    let app = init_service(
+        App::new().route(
+            "/api/v1/companies/{company_id}/datasets/",
+            web::post().to(show_caller).wrap(
+                latchkey
+                    .protect(Policy::Offline)
+                    .require_scope("datasets:write"),
+            ),
+        ),
+    )
+    .await;
+    let call = |token: String| {
+        TestRequest::post()
+            .uri(&datasets_path())
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .to_request()
+    };
+
+    let reader = stub.api_key("k1", json!({"scope": "datasets:read"}));
+    let response = call_service(&app, call(reader)).await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        response.headers().get("www-authenticate").unwrap(),
+        r#"Bearer realm="latchkey", error="insufficient_scope", scope="datasets:write""#
+    );
+    let body: Value = read_body_json(response).await;
+    assert_eq!(
+        body,
+        json!({"type": "client_error", "errors": [{
+            "code": "insufficient_scope",
+            "detail": "This token lacks the scope this action needs.",
+            "attr": null, "extra": {"scope": "datasets:write"},
+        }]})
+    );
+
+    let writer = stub.api_key("k1", json!({"scope": "datasets:read datasets:write"}));
+    let response = call_service(&app, call(writer)).await;
+    assert_eq!(response.status(), 200);
+    let caller: Value = read_body_json(response).await;
+    assert_eq!(caller["scopes"], json!(["datasets:read", "datasets:write"]));
+    assert_eq!(caller["company_id"], COMPANY);
+
+    let unrestricted = stub.api_key("k1", json!({}));
+    let response = call_service(&app, call(unrestricted)).await;
+    assert_eq!(response.status(), 200);
+    let caller: Value = read_body_json(response).await;
+    assert_eq!(caller["unrestricted"], true);
+
+    let malformed_scope = stub.api_key("k1", json!({"scope": ""}));
+    assert_eq!(
+        call_service(&app, call(malformed_scope)).await.status(),
+        401
+    );
+}
+
+#[actix_web::test]
+async fn the_bare_extractor_checks_by_the_default_policy() {
+    let stub = start_stub();
+    let latchkey = stub.client(&TestClock::new());
+    let app = init_service(App::new().app_data(latchkey.clone()).route(
+        "/api/v1/companies/{company_id}/datasets/",
+        web::get().to(show_caller),
+    ))
+    .await;
+    let get = |path: String, token: Option<String>| {
+        let mut request = TestRequest::get().uri(&path);
+        if let Some(token) = token {
+            request = request.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        request.to_request()
+    };
+
+    let key = stub.api_key("k1", json!({}));
+    assert_eq!(
+        call_service(&app, get(datasets_path(), Some(key.clone())))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        call_service(&app, get(datasets_path(), None))
+            .await
+            .status(),
+        401
+    );
+    let other = "/api/v1/companies/0193a1b2-0000-7000-8000-000000000002/datasets/".to_owned();
+    assert_eq!(
+        call_service(&app, get(other, Some(key))).await.status(),
+        403
+    );
+}
+
+#[actix_web::test]
+async fn junk_kids_cannot_make_the_client_hammer_latchkey() {
+    let stub = start_stub();
+    let clock = TestClock::new();
+    let latchkey = stub.client(&clock);
+    latchkey.fetch_keys().await.unwrap();
+    assert_eq!(stub.fetches.load(Ordering::SeqCst), 1);
+
+    // Right after a fetch, no unknown kid causes another.
+    for i in 0..50 {
+        let junk = stub.api_key(&format!("junk-{i}"), json!({}));
+        assert!(latchkey.verify(&junk, Policy::Offline).await.is_err());
+    }
+    assert_eq!(stub.fetches.load(Ordering::SeqCst), 1);
+
+    // Once the minimum interval has passed, one unknown kid may cause one.
+    clock.advance(Duration::from_secs(5));
+    for i in 0..50 {
+        let junk = stub.api_key(&format!("junk-{i}"), json!({}));
+        assert!(latchkey.verify(&junk, Policy::Offline).await.is_err());
+    }
+    assert_eq!(stub.fetches.load(Ordering::SeqCst), 2);
+
+    // Known keys keep verifying, and the cached JWKS is reused within its age.
+    let key = stub.api_key("k1", json!({}));
+    assert!(latchkey.verify(&key, Policy::Offline).await.is_ok());
+    assert_eq!(stub.fetches.load(Ordering::SeqCst), 2);
+    clock.advance(Duration::from_secs(61));
+    assert!(latchkey.verify(&key, Policy::Offline).await.is_ok());
+    assert_eq!(
+        stub.fetches.load(Ordering::SeqCst),
+        3,
+        "an old JWKS is fetched again"
+    );
+}
+
+#[test]
+#[should_panic(expected = "needs LatchkeyBuilder::client_credentials")]
+fn a_live_route_without_client_credentials_fails_at_set_up() {
+    let latchkey = Latchkey::builder("http://127.0.0.1:1").build().unwrap();
+    let _ = latchkey.protect(Policy::Live);
+}
+
+#[test]
+fn settings_that_would_break_the_bounds_are_refused() {
+    let long = Latchkey::builder("http://127.0.0.1:1")
+        .client_credentials("id", "secret")
+        .introspection_ttl(Duration::from_secs(60), Duration::from_secs(1))
+        .build();
+    assert!(long.is_err());
+    let inverted = Latchkey::builder("http://127.0.0.1:1")
+        .client_credentials("id", "secret")
+        .introspection_ttl(Duration::from_secs(1), Duration::from_secs(2))
+        .build();
+    assert!(inverted.is_err());
+    assert!(Latchkey::builder("127.0.0.1:8080").build().is_err());
+    assert!(Latchkey::builder("http://127.0.0.1:1")
+        .default_policy(Policy::Live)
+        .build()
+        .is_err());
+}
