@@ -85,10 +85,7 @@ pub async fn serve(file: web::Path<String>) -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        &format!("{}/{{file}}", paths::ASSETS),
-        web::get().to(serve),
-    );
+    cfg.route(&format!("{}/{{file}}", paths::ASSETS), web::get().to(serve));
 }
 
 #[cfg(test)]

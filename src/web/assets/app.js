@@ -27,8 +27,11 @@
 
   function openDialog(dialog, opener) {
     if (opener) openers.set(dialog, opener);
-    // A dialog the server rendered open is not modal yet.
-    if (dialog.open) dialog.close();
+    // A dialog the server rendered open is not modal yet; reopen it as one.
+    if (dialog.open) {
+      dialog.dataset.reopening = "yes";
+      dialog.close();
+    }
     dialog.showModal();
   }
 
@@ -40,6 +43,10 @@
 
   function onDialogClosed(event) {
     var dialog = event.target;
+    if (dialog.dataset.reopening) {
+      delete dialog.dataset.reopening;
+      return;
+    }
     if (dialog.dataset.confirmClose && !dialog.dataset.confirmed) {
       // Escape may close a modal dialog even when its cancel event is
       // refused: open it again and ask.
@@ -207,14 +214,15 @@
       wrap.classList.add("is-dismissed");
       sync();
     };
+    var open = function () {
+      wrap.classList.remove("is-dismissed");
+      wrap.classList.add("is-open");
+      sync();
+    };
+    // Pointing or focusing already shows the menu; a click pins it open,
+    // and a second click closes it.
     button.addEventListener("click", function () {
-      if (button.getAttribute("aria-expanded") === "true") {
-        dismiss();
-      } else {
-        wrap.classList.remove("is-dismissed");
-        wrap.classList.add("is-open");
-        sync();
-      }
+      if (wrap.classList.contains("is-open")) dismiss(); else open();
     });
     wrap.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
@@ -222,9 +230,7 @@
         button.focus();
       } else if (event.key === "ArrowDown" && event.target === button) {
         event.preventDefault();
-        wrap.classList.remove("is-dismissed");
-        wrap.classList.add("is-open");
-        sync();
+        open();
         menuItems(list)[0].focus();
       } else {
         moveInMenu(list, event);

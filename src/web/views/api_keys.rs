@@ -55,7 +55,10 @@ pub enum Dialog {
     /// Straight after a create: the only time the key is shown.
     Reveal(RevealedKey),
     /// Opened by `GET .../{key_id}/delete`.
-    Delete { key_id: Uuid, name: String },
+    Delete {
+        key_id: Uuid,
+        name: String,
+    },
 }
 
 pub struct RevealedKey {

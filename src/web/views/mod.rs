@@ -92,9 +92,15 @@ mod tests {
 
     #[test]
     fn plan_labels_and_lists_read_as_words() {
-        assert_eq!(plan_label("professional_unlimited"), "Professional Unlimited");
+        assert_eq!(
+            plan_label("professional_unlimited"),
+            "Professional Unlimited"
+        );
         assert_eq!(plan_label("free"), "Free");
-        let plans = ["Professional".to_owned(), "Professional Unlimited".to_owned()];
+        let plans = [
+            "Professional".to_owned(),
+            "Professional Unlimited".to_owned(),
+        ];
         assert_eq!(in_words(&plans), "Professional and Professional Unlimited");
         assert_eq!(in_words(&plans[..1]), "Professional");
     }

@@ -16,7 +16,9 @@ pub struct SignInPage {
 pub enum SignInMessage {
     /// Unknown email and wrong password read the same, on purpose.
     InvalidCredentials,
-    Throttled { retry_after_seconds: u64 },
+    Throttled {
+        retry_after_seconds: u64,
+    },
     SignedOut,
     /// The session was ended from outside (user disabled, tokens revoked,
     /// membership removed) or simply expired.
@@ -45,7 +47,9 @@ impl SignInMessage {
                 format!("Too many attempts. Try again in {retry_after_seconds} {unit}.")
             }
             SignInMessage::SignedOut => "You have signed out.".to_owned(),
-            SignInMessage::SessionEnded => "Your session has ended. Please sign in again.".to_owned(),
+            SignInMessage::SessionEnded => {
+                "Your session has ended. Please sign in again.".to_owned()
+            }
         }
     }
 }

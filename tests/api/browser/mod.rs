@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -44,7 +46,10 @@ fn driver_path() -> Option<PathBuf> {
     std::env::var_os("PATH")
         .iter()
         .flat_map(std::env::split_paths)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")])
+        .chain([
+            PathBuf::from("/usr/bin"),
+            PathBuf::from("/usr/lib/chromium"),
+        ])
         .map(|dir| dir.join(DRIVER))
         .find(|path| path.is_file())
 }
@@ -139,6 +144,55 @@ impl Browser {
         std::fs::write(self.screenshots.join(file), png).expect("the screenshot is saved");
     }
 
+    /// Saves the whole page, beyond the window's height, for this step.
+    pub async fn screenshot_page(&mut self, name: &str) {
+        self.step += 1;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let metrics = self.devtools("Page.getLayoutMetrics", json!({})).await;
+        let size = &metrics["cssContentSize"];
+        let shot = self
+            .devtools(
+                "Page.captureScreenshot",
+                json!({
+                    "format": "png",
+                    "captureBeyondViewport": true,
+                    "clip": { "x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1 },
+                }),
+            )
+            .await;
+        let png = STANDARD
+            .decode(shot["data"].as_str().expect("screenshot data"))
+            .expect("base64 PNG");
+        let file = format!("{:02}-{name}-{}.png", self.step, self.width);
+        std::fs::write(self.screenshots.join(file), png).expect("the screenshot is saved");
+    }
+
+    /// A Chrome DevTools command, through chromedriver.
+    async fn devtools(&self, cmd: &str, params: Value) -> Value {
+        self.driver_command("goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+            .await
+    }
+
+    /// A chromedriver command that fantoccini has no method for.
+    async fn driver_command(&self, path: &str, body: Value) -> Value {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("a session")
+            .expect("a session id");
+        let answer: Value = reqwest::Client::new()
+            .post(format!("{}/session/{session}/{path}", self.driver_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver {path}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver {path} as JSON: {e}"));
+        answer["value"].clone()
+    }
+
     pub async fn eval(&self, script: &str) -> Value {
         self.client
             .execute(script, vec![])
@@ -187,10 +241,11 @@ impl Browser {
         panic!("Tab never reached #{id}");
     }
 
-    /// Waits until the script returns true.
-    pub async fn wait_until(&self, what: &str, script: &str) {
+    /// Waits until the expression is true.
+    pub async fn wait_until(&self, what: &str, expression: &str) {
         let deadline = Instant::now() + Duration::from_secs(5);
-        while self.eval(script).await != json!(true) {
+        let script = format!("return {expression}");
+        while self.eval(&script).await != json!(true) {
             assert!(Instant::now() < deadline, "timed out waiting until {what}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -199,23 +254,10 @@ impl Browser {
     /// Everything the page logged at error level since the last call:
     /// script errors, failed loads, and Content-Security-Policy violations.
     pub async fn console_errors(&self) -> Vec<String> {
-        let session = self
-            .client
-            .session_id()
-            .await
-            .expect("a session")
-            .expect("a session id");
-        let logs: Value = reqwest::Client::new()
-            .post(format!("{}/session/{session}/se/log", self.driver_url))
-            .json(&json!({ "type": "browser" }))
-            .send()
-            .await
-            .expect("the browser log")
-            .json()
-            .await
-            .expect("the browser log as JSON");
-        logs["value"]
-            .as_array()
+        let logs = self
+            .driver_command("se/log", json!({ "type": "browser" }))
+            .await;
+        logs.as_array()
             .unwrap_or_else(|| panic!("no browser log: {logs}"))
             .iter()
             .filter(|entry| entry["level"] == "SEVERE" || entry["level"] == "WARNING")

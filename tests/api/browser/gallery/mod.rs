@@ -2,17 +2,17 @@
 //! with the real asset handler and the real security headers, looked at in
 //! Chromium at desktop and phone widths, and driven from the keyboard.
 
+mod keyboard;
 mod samples;
 
 use std::net::TcpListener;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use fantoccini::key::Key;
 use latchkey::web::{assets, html, security_headers, CONTENT_SECURITY_POLICY};
 use serde_json::json;
 
 use super::{Browser, DESKTOP, PHONE};
-use samples::{Sample, COMPANY_ID, FIRST_KEY_ID, STATES};
+use samples::{Sample, FIRST_KEY_ID, STATES};
 
 fn render(state: &str) -> HttpResponse {
     match samples::page(state) {
@@ -21,7 +21,11 @@ fn render(state: &str) -> HttpResponse {
         // A page that breaks the policy, to prove that violations are seen.
         None if state == "csp-canary" => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .body(r#"<!DOCTYPE html><p style="color:red">inline</p><script>1</script>"#),
+            .body(format!(
+                r#"<!DOCTYPE html><link rel="icon" href="{}">
+                <p style="color:red">inline</p><script>1</script>"#,
+                assets::ICON.url()
+            )),
         None => HttpResponse::NotFound().finish(),
     }
 }
@@ -45,8 +49,14 @@ fn serve() -> String {
             .configure(assets::routes)
             .route("/gallery/{state}", web::get().to(state_page))
             .route("/ui/login", web::get().to(state_at("sign-in")))
-            .route("/ui/companies/{company}/api-keys", web::get().to(state_at("keys-owner")))
-            .route("/ui/companies/{company}/api-keys/new", web::get().to(state_at("create")))
+            .route(
+                "/ui/companies/{company}/api-keys",
+                web::get().to(state_at("keys-owner")),
+            )
+            .route(
+                "/ui/companies/{company}/api-keys/new",
+                web::get().to(state_at("create")),
+            )
             .route(
                 "/ui/companies/{company}/api-keys/{key}/delete",
                 web::get().to(state_at("delete")),
@@ -72,9 +82,21 @@ async fn assert_page_is_sound(browser: &Browser, what: &str) {
             }",
         )
         .await;
-    assert_eq!(checks["script"], json!(true), "{what}: the script did not run");
-    assert_eq!(checks["style"], json!("rgb(245, 246, 248)"), "{what}: no stylesheet");
-    assert_eq!(checks["overflow"], json!(0), "{what}: wider than the window");
+    assert_eq!(
+        checks["script"],
+        json!(true),
+        "{what}: the script did not run"
+    );
+    assert_eq!(
+        checks["style"],
+        json!("rgb(245, 246, 248)"),
+        "{what}: no stylesheet"
+    );
+    assert_eq!(
+        checks["overflow"],
+        json!(0),
+        "{what}: wider than the window"
+    );
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "{what}: the console shows {errors:#?}");
 }
@@ -90,11 +112,15 @@ async fn the_gallery_renders_every_state_at_both_widths_without_console_errors()
     browser.goto(&format!("{base}/gallery/csp-canary")).await;
     let violations = browser.console_errors().await;
     assert!(
-        violations.iter().any(|e| e.contains("Content Security Policy")),
+        violations
+            .iter()
+            .any(|e| e.contains("Content Security Policy")),
         "a violation is reported: {violations:#?}"
     );
 
-    let response = reqwest::get(format!("{base}/gallery/keys-owner")).await.unwrap();
+    let response = reqwest::get(format!("{base}/gallery/keys-owner"))
+        .await
+        .unwrap();
     assert_eq!(
         response.headers()["content-security-policy"],
         CONTENT_SECURITY_POLICY
@@ -104,7 +130,15 @@ async fn the_gallery_renders_every_state_at_both_widths_without_console_errors()
         browser.set_width(width).await;
         for state in STATES {
             browser.goto(&format!("{base}/gallery/{state}")).await;
-            browser.screenshot(state).await;
+            if browser
+                .eval("return document.querySelector('dialog[open]') === null")
+                .await
+                == json!(true)
+            {
+                browser.screenshot_page(state).await;
+            } else {
+                browser.screenshot(state).await;
+            }
             assert_page_is_sound(&browser, &format!("{state} at {width} px")).await;
         }
 
@@ -112,6 +146,7 @@ async fn the_gallery_renders_every_state_at_both_widths_without_console_errors()
         browser.goto(&format!("{base}/gallery/keys-owner")).await;
         browser.find(".user-button").await.click().await.unwrap();
         browser.screenshot("user-menu").await;
+        browser.find(".user-button").await.click().await.unwrap();
         browser.find("summary").await.click().await.unwrap();
         browser.screenshot("company-switcher").await;
         browser.find("summary").await.click().await.unwrap();
@@ -124,7 +159,12 @@ async fn the_gallery_renders_every_state_at_both_widths_without_console_errors()
         browser.screenshot("row-menu").await;
 
         browser.goto(&format!("{base}/gallery/create")).await;
-        browser.find("label[for=expiry-custom]").await.click().await.unwrap();
+        browser
+            .find("label[for=expiry-custom]")
+            .await
+            .click()
+            .await
+            .unwrap();
         browser.screenshot("create-custom-date").await;
 
         browser.goto(&format!("{base}/gallery/reveal")).await;

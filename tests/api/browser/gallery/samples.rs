@@ -101,11 +101,51 @@ fn company_keys() -> Vec<KeyRow> {
     use KeyStatus::*;
     let id = |n: u128| Uuid::from_u128(0x019ac9b1_0000_7000_8000_000000000000 + n * 0x1f3d);
     vec![
-        key(FIRST_KEY_ID, "ci deploy", ago(0, 5), ahead(30, -5), Some(ago(0, 2)), "Ada Lovelace", Active),
-        key(id(2), "nightly export", ago(86, 0), ahead(4, 0), Some(ago(1, 120)), "Grace Hopper", Active),
-        key(id(3), "staging smoke tests — eu-west-1 cluster", ago(12, 0), ahead(353, 0), None, "Ada Lovelace", Active),
-        key(id(4), "old laptop", ago(392, 0), ago(27, 0), Some(ago(29, 0)), "Ada Lovelace", Expired),
-        key(id(5), "contractor access", ago(40, 0), ahead(50, 0), Some(ago(9, 0)), "Linus Example", Revoked),
+        key(
+            FIRST_KEY_ID,
+            "ci deploy",
+            ago(0, 5),
+            ahead(30, -5),
+            Some(ago(0, 2)),
+            "Ada Lovelace",
+            Active,
+        ),
+        key(
+            id(2),
+            "nightly export",
+            ago(86, 0),
+            ahead(4, 0),
+            Some(ago(1, 120)),
+            "Grace Hopper",
+            Active,
+        ),
+        key(
+            id(3),
+            "staging smoke tests — eu-west-1 cluster",
+            ago(12, 0),
+            ahead(353, 0),
+            None,
+            "Ada Lovelace",
+            Active,
+        ),
+        key(
+            id(4),
+            "old laptop",
+            ago(392, 0),
+            ago(27, 0),
+            Some(ago(29, 0)),
+            "Ada Lovelace",
+            Expired,
+        ),
+        key(
+            id(5),
+            "contractor access",
+            ago(40, 0),
+            ahead(50, 0),
+            Some(ago(9, 0)),
+            "Linus Example",
+            Revoked,
+        ),
     ]
 }
 
@@ -180,13 +220,23 @@ pub fn page(state: &str) -> Option<Sample> {
     let keys = |page: ApiKeysPage| Some(Sample::Keys(Box::new(page)));
     match state {
         "sign-in" => Some(sign_in("", None)),
-        "sign-in-error" => Some(sign_in("ada@example.com", Some(SignInMessage::InvalidCredentials))),
+        "sign-in-error" => Some(sign_in(
+            "ada@example.com",
+            Some(SignInMessage::InvalidCredentials),
+        )),
         "sign-in-throttled" => Some(sign_in(
             "ada@example.com",
-            Some(SignInMessage::Throttled { retry_after_seconds: 42 }),
+            Some(SignInMessage::Throttled {
+                retry_after_seconds: 42,
+            }),
         )),
         "signed-out" => Some(sign_in("", Some(SignInMessage::SignedOut))),
-        "keys-owner" => keys(keys_page(Company, professional(), company_keys(), Dialog::None)),
+        "keys-owner" => keys(keys_page(
+            Company,
+            professional(),
+            company_keys(),
+            Dialog::None,
+        )),
         "keys-member" => keys(keys_page(Own, professional(), own_keys(), Dialog::None)),
         "keys-empty" => keys(keys_page(Company, professional(), Vec::new(), Dialog::None)),
         "keys-free-plan" => keys(keys_page(Company, free(), Vec::new(), Dialog::None)),
@@ -194,10 +244,16 @@ pub fn page(state: &str) -> Option<Sample> {
         "keys-deleted" => {
             let mut page = keys_page(Company, professional(), company_keys(), Dialog::None);
             page.keys.retain(|k| k.name != "old laptop");
-            page.notice = Some("Deleted “old laptop”. Services using it are refused from now on.".into());
+            page.notice =
+                Some("Deleted “old laptop”. Services using it are refused from now on.".into());
             keys(page)
         }
-        "create" => keys(keys_page(Company, professional(), company_keys(), Dialog::Create)),
+        "create" => keys(keys_page(
+            Company,
+            professional(),
+            company_keys(),
+            Dialog::Create,
+        )),
         "create-errors" => keys(failed_create(
             ("ci deploy", "custom", "2028-01-01"),
             CreateKeyErrors {
@@ -205,7 +261,10 @@ pub fn page(state: &str) -> Option<Sample> {
                 ..CreateKeyErrors::duplicate_name("ci deploy")
             },
         )),
-        "create-limit" => keys(failed_create(("backup job", "90", ""), CreateKeyErrors::limit_reached(25))),
+        "create-limit" => keys(failed_create(
+            ("backup job", "90", ""),
+            CreateKeyErrors::limit_reached(25),
+        )),
         "reveal" => keys(keys_page(
             Company,
             professional(),
