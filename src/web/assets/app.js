@@ -162,22 +162,29 @@
     items[(at + step + items.length) % items.length].focus();
   }
 
-  // Row menus are popovers; place each under its button, or above it when
-  // the window has no room below.
+  // Row menus are popovers that CSS anchors to their button; where the
+  // browser cannot, place each under its button, or above it when the
+  // window has no room below.
+  var anchored = window.CSS && CSS.supports("position-area: block-end");
+
   function placeRowMenu(menu) {
+    if (anchored) return;
     var button = document.querySelector('[popovertarget="' + menu.id + '"]');
     if (!button) return;
     var rect = button.getBoundingClientRect();
     var top = rect.bottom + 4;
     if (top + menu.offsetHeight > window.innerHeight - 8) top = rect.top - menu.offsetHeight - 4;
     var left = Math.max(8, Math.min(rect.right - menu.offsetWidth, window.innerWidth - menu.offsetWidth - 8));
-    menu.style.top = Math.max(8, top) + "px";
-    menu.style.left = left + "px";
+    menu.style.position = "fixed";
+    menu.style.inset = Math.max(8, top) + "px auto auto " + left + "px";
+    menu.style.margin = "0";
   }
 
   function setUpRowMenus() {
     document.querySelectorAll(".row-menu[popover]").forEach(function (menu) {
       menu.addEventListener("toggle", function (event) {
+        var button = document.querySelector('[popovertarget="' + menu.id + '"]');
+        if (button) button.classList.toggle("is-active", event.newState === "open");
         if (event.newState !== "open") return;
         placeRowMenu(menu);
         var first = menuItems(menu)[0];

@@ -245,3 +245,83 @@ impl ApiKeysPage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+
+    use super::*;
+    use crate::web::views::{CompanyEntry, Viewer};
+
+    const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+    fn page(dialog: Dialog) -> ApiKeysPage {
+        let now: DateTime<Utc> = "2026-11-28T10:00:00Z".parse().unwrap();
+        ApiKeysPage {
+            shell: Shell {
+                viewer: Viewer {
+                    name: Some(HOSTILE.into()),
+                    email: "ada@example.com".into(),
+                },
+                company: CompanyEntry {
+                    id: Uuid::nil(),
+                    name: HOSTILE.into(),
+                    plan: "professional".into(),
+                },
+                other_companies: Vec::new(),
+                csrf_token: "csrf\"><b>".into(),
+            },
+            now,
+            scope: KeyScope::Company,
+            plan: PlanAccess::Allowed {
+                active_limit: None,
+                create: CreateKeyForm::blank(now, 365),
+            },
+            keys: vec![KeyRow {
+                id: Uuid::from_u128(0xf3a9),
+                name: HOSTILE.into(),
+                created_at: now,
+                expires_at: now + Duration::days(3),
+                last_used_at: None,
+                created_by: HOSTILE.into(),
+                status: KeyStatus::Active,
+            }],
+            dialog,
+            notice: None,
+        }
+    }
+
+    #[test]
+    fn everything_typed_by_people_is_escaped() {
+        let html = page(Dialog::None).render().unwrap();
+        assert!(!html.contains("<img src=x"), "unescaped markup");
+        assert!(html.contains("&#60;img src=x onerror=alert(1)&#62;"));
+        assert!(
+            !html.contains("csrf\"><b>"),
+            "an attribute was broken out of"
+        );
+        assert!(html.contains("…f3a9") && html.contains("expires soon"));
+        assert!(
+            !html.contains("style="),
+            "the policy forbids style attributes"
+        );
+    }
+
+    #[test]
+    fn the_token_is_rendered_only_in_the_reveal() {
+        let token = "eyJ.secret-token.sig";
+        let reveal = page(Dialog::Reveal(RevealedKey {
+            name: "ci".into(),
+            token: SecretString::from(token),
+            company_id: Uuid::nil(),
+            expires_at: "2026-12-28T10:00:00Z".parse().unwrap(),
+        }));
+        let html = reveal.render().unwrap();
+        assert_eq!(html.matches(token).count(), 1);
+        assert!(html.contains("will not be shown again"));
+        assert!(!page(Dialog::None)
+            .render()
+            .unwrap()
+            .contains("reveal-dialog"));
+    }
+}

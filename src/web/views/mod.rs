@@ -10,6 +10,12 @@ use uuid::Uuid;
 
 use super::paths;
 
+/// A form that carries nothing but its CSRF token: sign out, delete a key.
+#[derive(serde::Deserialize)]
+pub struct CsrfInput {
+    pub csrf_token: String,
+}
+
 /// What the sidebar of every signed-in page shows.
 pub struct Shell {
     pub viewer: Viewer,

@@ -59,3 +59,11 @@ impl SignInPage {
         paths::SIGN_IN
     }
 }
+
+/// The sign-in form as posted.
+#[derive(serde::Deserialize)]
+pub struct SignInInput {
+    pub csrf_token: String,
+    pub email: String,
+    pub password: secrecy::SecretString,
+}

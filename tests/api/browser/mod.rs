@@ -76,6 +76,15 @@ fn screenshot_dir(test: &str) -> PathBuf {
 impl Browser {
     /// A fresh browser, or `None` (with a message) when none is installed.
     pub async fn start(test: &str) -> Option<Browser> {
+        Browser::launch(test, true).await
+    }
+
+    /// A browser that runs no page script, for the plain-forms fallbacks.
+    pub async fn start_without_script(test: &str) -> Option<Browser> {
+        Browser::launch(test, false).await
+    }
+
+    async fn launch(test: &str, script: bool) -> Option<Browser> {
         let driver_path = driver_path();
         if !Path::new(CHROMIUM).is_file() || driver_path.is_none() {
             let install = "apt-get install chromium chromium-driver";
@@ -96,7 +105,7 @@ impl Browser {
             .expect("chromedriver starts");
         let driver_url = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().expect("a profile directory");
-        let client = connect(&driver_url, profile.path()).await;
+        let client = connect(&driver_url, profile.path(), script).await;
         let mut browser = Browser {
             client,
             driver,
@@ -278,7 +287,7 @@ impl Drop for Browser {
     }
 }
 
-async fn connect(driver_url: &str, profile: &Path) -> Client {
+async fn connect(driver_url: &str, profile: &Path, script: bool) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("browserName".into(), json!("chrome"));
     capabilities.insert(
@@ -297,6 +306,9 @@ async fn connect(driver_url: &str, profile: &Path) -> Client {
                 "--hide-scrollbars",
                 format!("--user-data-dir={}", profile.display()),
             ],
+            "prefs": {
+                "profile.managed_default_content_settings.javascript": if script { 1 } else { 2 },
+            },
         }),
     );
     capabilities.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));

@@ -3,6 +3,7 @@
 //! Chromium at desktop and phone widths, and driven from the keyboard.
 
 mod keyboard;
+mod no_script;
 mod samples;
 
 use std::net::TcpListener;
