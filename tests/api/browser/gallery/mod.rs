@@ -102,6 +102,45 @@ async fn assert_page_is_sound(browser: &Browser, what: &str) {
     assert!(errors.is_empty(), "{what}: the console shows {errors:#?}");
 }
 
+/// Assets carry their content hash in the name and are cached for a year;
+/// any other name is not found, in the API's error shape.
+#[tokio::test]
+async fn assets_are_served_with_their_type_and_cached_for_good() {
+    let base = serve();
+    for (asset, content_type) in [
+        (&assets::STYLESHEET, "text/css; charset=utf-8"),
+        (&assets::SCRIPT, "text/javascript; charset=utf-8"),
+        (&assets::ICON, "image/svg+xml"),
+    ] {
+        let response = reqwest::get(format!("{base}{}", asset.url()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", asset.url());
+        let headers = response.headers();
+        assert_eq!(headers["content-type"], content_type);
+        assert_eq!(
+            headers["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert!(!response.bytes().await.unwrap().is_empty());
+    }
+    let stale = reqwest::get(format!("{base}/ui/assets/app.000000000000.css"))
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 404);
+    let body: serde_json::Value = stale.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "not_found");
+
+    let page = reqwest::get(format!("{base}/gallery/keys-owner"))
+        .await
+        .unwrap();
+    let headers = page.headers();
+    assert_eq!(headers["content-security-policy"], CONTENT_SECURITY_POLICY);
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+}
+
 #[tokio::test]
 async fn the_gallery_renders_every_state_at_both_widths_without_console_errors() {
     let base = serve();
@@ -117,14 +156,6 @@ async fn the_gallery_renders_every_state_at_both_widths_without_console_errors()
             .iter()
             .any(|e| e.contains("Content Security Policy")),
         "a violation is reported: {violations:#?}"
-    );
-
-    let response = reqwest::get(format!("{base}/gallery/keys-owner"))
-        .await
-        .unwrap();
-    assert_eq!(
-        response.headers()["content-security-policy"],
-        CONTENT_SECURITY_POLICY
     );
 
     for width in [DESKTOP, PHONE] {
