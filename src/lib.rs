@@ -14,6 +14,7 @@ pub mod store;
 pub mod telemetry;
 pub mod tokens;
 pub mod usage;
+pub mod web;
 
 /// The crate-wide result: errors are rendered by `ApiError`.
 pub type Result<T, E = error::ApiError> = std::result::Result<T, E>;

@@ -1,5 +1,6 @@
 mod api_keys;
 mod auth;
+mod browser;
 mod cli;
 mod errors;
 mod forgery;

@@ -1,0 +1,253 @@
+//! The create dialog: a name and an expiry, chosen from presets that fit
+//! the plan's longest lifetime, or a custom date.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::when;
+/// Presets in days, with their labels; only those within the plan's
+/// longest lifetime are offered.
+const PRESETS: [(u32, &str); 5] = [
+    (7, "7 days"),
+    (30, "30 days"),
+    (60, "60 days"),
+    (90, "90 days"),
+    (365, "1 year"),
+];
+const DEFAULT_DAYS: u32 = 30;
+
+/// The `expiry` field's value for a custom date in `expiry_date`.
+pub const CUSTOM: &str = "custom";
+
+pub struct CreateKeyForm {
+    /// Generated when the form is rendered and posted back, so a second
+    /// submission of the same form is refused instead of making a second key.
+    pub key_id: Uuid,
+    pub name: String,
+    pub presets: Vec<ExpiryPreset>,
+    /// The chosen `expiry` value: a preset's days, or `custom`.
+    pub selected: String,
+    pub custom_date: String,
+    pub earliest_date: NaiveDate,
+    pub latest_date: NaiveDate,
+    pub longest_days: u32,
+    pub errors: CreateKeyErrors,
+}
+
+pub struct ExpiryPreset {
+    pub days: u32,
+    pub label: &'static str,
+    pub expires_on: String,
+}
+
+impl CreateKeyForm {
+    /// An empty form, with a fresh key id and the 30-day preset chosen
+    /// (or the longest the plan allows, if shorter).
+    pub fn blank(now: DateTime<Utc>, longest_days: u32) -> CreateKeyForm {
+        let presets: Vec<ExpiryPreset> = PRESETS
+            .iter()
+            .filter(|(days, _)| *days <= longest_days)
+            .map(|&(days, label)| ExpiryPreset {
+                days,
+                label,
+                expires_on: when::date(now + Duration::days(days.into())),
+            })
+            .collect();
+        let selected = presets
+            .iter()
+            .map(|p| p.days)
+            .filter(|days| *days <= DEFAULT_DAYS)
+            .max()
+            .map_or_else(|| CUSTOM.to_owned(), |days| days.to_string());
+        // A custom date means 00:00 UTC that day: tomorrow at the earliest
+        // (the day after when tomorrow is less than an hour away), and never
+        // past the plan's longest lifetime.
+        let earliest = (now + Duration::hours(1)).date_naive() + Duration::days(1);
+        let latest = now + Duration::days(longest_days.into());
+        CreateKeyForm {
+            key_id: Uuid::now_v7(),
+            name: String::new(),
+            presets,
+            selected,
+            custom_date: String::new(),
+            earliest_date: earliest,
+            latest_date: latest.date_naive(),
+            longest_days,
+            errors: CreateKeyErrors::default(),
+        }
+    }
+
+    /// The form again after a failed attempt: what was typed, the errors,
+    /// and a fresh key id (nothing was created under the old one).
+    pub fn retry(
+        now: DateTime<Utc>,
+        longest_days: u32,
+        input: &CreateKeyInput,
+        errors: CreateKeyErrors,
+    ) -> CreateKeyForm {
+        CreateKeyForm {
+            name: input.name.clone(),
+            selected: input.expiry.clone(),
+            custom_date: input.expiry_date.clone(),
+            errors,
+            ..CreateKeyForm::blank(now, longest_days)
+        }
+    }
+
+    pub fn is_selected(&self, value: &str) -> bool {
+        self.selected == value
+    }
+}
+
+/// Errors shown in the dialog, in words, next to what they are about.
+#[derive(Default)]
+pub struct CreateKeyErrors {
+    pub name: Option<String>,
+    pub expiry: Option<String>,
+    /// About the whole request: the plan's limit, throttling.
+    pub form: Option<String>,
+}
+
+impl CreateKeyErrors {
+    pub fn name(message: impl Into<String>) -> Self {
+        CreateKeyErrors {
+            name: Some(message.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn expiry(message: impl Into<String>) -> Self {
+        CreateKeyErrors {
+            expiry: Some(message.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn duplicate_name(name: &str) -> Self {
+        Self::name(format!(
+            "A key named “{name}” already exists. Choose another name."
+        ))
+    }
+
+    pub fn limit_reached(limit: u32) -> Self {
+        CreateKeyErrors {
+            form: Some(format!(
+                "Your plan allows {limit} active keys and all are in use. \
+                 Delete a key you no longer need, then try again."
+            )),
+            ..Self::default()
+        }
+    }
+
+    pub fn throttled(retry_after_seconds: u64) -> Self {
+        CreateKeyErrors {
+            form: Some(format!(
+                "Too many keys created in a short time. Try again in {retry_after_seconds} seconds."
+            )),
+            ..Self::default()
+        }
+    }
+}
+
+/// The create form as posted.
+#[derive(serde::Deserialize)]
+pub struct CreateKeyInput {
+    pub csrf_token: String,
+    pub key_id: Uuid,
+    pub name: String,
+    /// A preset's days (`"30"`) or `custom`.
+    #[serde(default)]
+    pub expiry: String,
+    /// `YYYY-MM-DD`, read when `expiry` is `custom`.
+    #[serde(default)]
+    pub expiry_date: String,
+}
+
+/// When the posted form asks the key to expire.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RequestedLifetime {
+    /// A preset: this many seconds from now.
+    Seconds(i64),
+    /// A custom date: 00:00 UTC that day.
+    Until(DateTime<Utc>),
+}
+
+impl CreateKeyInput {
+    /// The plan's bounds are checked by the service, like any other request.
+    pub fn lifetime(&self) -> Result<RequestedLifetime, String> {
+        if self.expiry == CUSTOM {
+            let date = NaiveDate::parse_from_str(self.expiry_date.trim(), "%Y-%m-%d")
+                .map_err(|_| "Enter the expiry date as YYYY-MM-DD.".to_owned())?;
+            return Ok(RequestedLifetime::Until(
+                date.and_time(chrono::NaiveTime::MIN).and_utc(),
+            ));
+        }
+        PRESETS
+            .iter()
+            .find(|(days, _)| days.to_string() == self.expiry)
+            .map(|(days, _)| RequestedLifetime::Seconds(i64::from(*days) * 86_400))
+            .ok_or_else(|| "Choose when the key expires.".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-28T23:59:30Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn input(expiry: &str, date: &str) -> CreateKeyInput {
+        CreateKeyInput {
+            csrf_token: String::new(),
+            key_id: Uuid::nil(),
+            name: "ci".into(),
+            expiry: expiry.into(),
+            expiry_date: date.into(),
+        }
+    }
+
+    #[test]
+    fn offers_only_presets_within_the_plan() {
+        let form = CreateKeyForm::blank(now(), 365);
+        let days: Vec<u32> = form.presets.iter().map(|p| p.days).collect();
+        assert_eq!(days, [7, 30, 60, 90, 365]);
+        assert!(form.is_selected("30"));
+        assert_eq!(form.presets[1].expires_on, "2026-12-28");
+
+        let short = CreateKeyForm::blank(now(), 45);
+        let days: Vec<u32> = short.presets.iter().map(|p| p.days).collect();
+        assert_eq!(days, [7, 30]);
+        assert!(CreateKeyForm::blank(now(), 20).is_selected("7"));
+        let tiny = CreateKeyForm::blank(now(), 3);
+        assert!(tiny.presets.is_empty() && tiny.is_selected(CUSTOM));
+    }
+
+    #[test]
+    fn custom_dates_stay_within_bounds() {
+        let form = CreateKeyForm::blank(now(), 365);
+        // At 23:59:30 the next midnight is too close: the day after it is.
+        assert_eq!(form.earliest_date.to_string(), "2026-11-30");
+        assert_eq!(form.latest_date.to_string(), "2027-11-28");
+        let latest_midnight = form.latest_date.and_time(chrono::NaiveTime::MIN).and_utc();
+        assert!(latest_midnight <= now() + Duration::days(365));
+    }
+
+    #[test]
+    fn reads_the_posted_lifetime() {
+        assert_eq!(
+            input("30", "").lifetime(),
+            Ok(RequestedLifetime::Seconds(30 * 86_400))
+        );
+        assert_eq!(
+            input(CUSTOM, "2027-01-31").lifetime().unwrap(),
+            RequestedLifetime::Until("2027-01-31T00:00:00Z".parse().unwrap())
+        );
+        assert!(input(CUSTOM, "31/01/2027").lifetime().is_err());
+        assert!(input("29", "").lifetime().is_err());
+        assert!(input("", "").lifetime().is_err());
+    }
+}
