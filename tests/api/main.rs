@@ -5,6 +5,7 @@ mod errors;
 mod forgery;
 mod forward_auth;
 mod helpers;
+mod hostile_paths;
 mod introspection;
 mod logs;
 mod nginx;
