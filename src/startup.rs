@@ -62,6 +62,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(http::trailing_slash::trim_trailing_slash))
+                .wrap(from_fn(http::content_encoding::refuse_encoded_bodies))
                 .wrap(from_fn(http::request_id::request_id))
                 .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
