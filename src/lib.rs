@@ -5,6 +5,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod passwords;
+pub mod private_files;
 pub mod revocation;
 pub mod services;
 pub mod settings;

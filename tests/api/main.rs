@@ -2,6 +2,7 @@ mod api_keys;
 mod auth;
 mod cli;
 mod errors;
+mod files;
 mod forgery;
 mod forward_auth;
 mod helpers;
