@@ -244,36 +244,6 @@ impl TestApp {
     pub fn port(&self) -> u16 {
         self.address.rsplit(':').next().unwrap().parse().unwrap()
     }
-
-    /// Sends `request` byte for byte (it should ask for `connection: close`)
-    /// and returns the response's status: for paths an HTTP client library
-    /// would tidy up before sending.
-    pub async fn raw_status(&self, request: Vec<u8>) -> u16 {
-        raw_status(self.port(), request).await
-    }
-}
-
-/// `TestApp::raw_status` against any local port.
-pub async fn raw_status(port: u16, request: Vec<u8>) -> u16 {
-    use std::io::{Read, Write};
-    tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
-        stream.write_all(&request).unwrap();
-        let mut response = Vec::new();
-        // A server may close without reading everything: keep what came.
-        let _ = stream.read_to_end(&mut response);
-        let status_line = String::from_utf8_lossy(&response);
-        status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or_else(|| panic!("no HTTP status in {status_line:?}"))
-    })
-    .await
-    .unwrap()
 }
 
 /// The body every expired or invalid token gets, to the letter.

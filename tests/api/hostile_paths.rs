@@ -251,6 +251,41 @@ async fn every_copy_of_both_headers_is_judged() {
     }
 }
 
+/// Sends `request` byte for byte to a local port (it should ask for
+/// `connection: close`) and returns the whole response, lower-cased: for
+/// paths an HTTP client library would tidy up before sending.
+pub fn raw_exchange(port: u16, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut response = Vec::new();
+    // A server may close without reading everything: keep what came.
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).to_ascii_lowercase()
+}
+
+/// The status code of a raw response.
+pub fn status_of(response: &str) -> u16 {
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {response:?}"))
+}
+
+impl TestApp {
+    /// `raw_exchange` with this app; the status of its answer.
+    pub async fn raw_status(&self, request: Vec<u8>) -> u16 {
+        let port = self.port();
+        tokio::task::spawn_blocking(move || status_of(&raw_exchange(port, &request)))
+            .await
+            .unwrap()
+    }
+}
+
 /// Two companies, A and B, each with a member holding a login token and an
 /// API key.
 pub struct HostilePathFixture {

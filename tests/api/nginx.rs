@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use latchkey::domain::Role;
 
 use crate::helpers::{spawn_app, TestApp};
-use crate::hostile_paths::HOSTILE_PATHS;
+use crate::hostile_paths::{raw_exchange, status_of, HOSTILE_PATHS};
 
 /// The header by which the stand-in protected service signs its answers.
 const SERVED_BY_DATASETS: &str = "x-served-by: datasets";
@@ -162,25 +162,13 @@ impl Nginx {
     /// GETs `target` byte for byte through nginx; returns the status and
     /// whether the protected service answered.
     fn get(&self, target: &str, token: Option<&str>) -> (u16, bool) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
         let mut request = format!("GET {target} HTTP/1.1\r\nhost: localhost\r\n");
         if let Some(token) = token {
             request.push_str(&format!("authorization: Bearer {token}\r\n"));
         }
         request.push_str("connection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let response = String::from_utf8_lossy(&response).to_ascii_lowercase();
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or_else(|| panic!("no HTTP status for {target:?}: {response:?}"));
-        (status, response.contains(SERVED_BY_DATASETS))
+        let response = raw_exchange(self.port, request.as_bytes());
+        (status_of(&response), response.contains(SERVED_BY_DATASETS))
     }
 }
 
