@@ -1,20 +1,23 @@
 //! Request bodies are never decompressed: a small gzip body can inflate to
 //! many times the body limit before the limit is applied. A request whose
 //! `Content-Encoding` is anything but `identity` gets 415 before its body is
-//! read. (latchkey never compresses its responses either.)
+//! read. (latchkey never compresses its responses either.) Forward auth is
+//! the exception: it reads no body, and a gateway hands it the headers of a
+//! request whose body is for the service behind the gateway.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, CONTENT_ENCODING};
 use actix_web::middleware::Next;
 
+use super::forward_auth;
 use crate::error::ApiError;
 
 pub async fn refuse_encoded_bodies(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if !is_identity(req.headers()) {
+    if !is_identity(req.headers()) && !forward_auth::is_verify_path(req.path()) {
         let response = ApiError::UnsupportedMediaType.into_response();
         return Ok(req.into_response(response).map_into_right_body());
     }

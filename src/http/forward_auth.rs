@@ -80,6 +80,12 @@ pub async fn verify(
     Ok(response.finish())
 }
 
+/// `/api/v1/auth/verify`, bare or with Envoy's appended path.
+pub fn is_verify_path(path: &str) -> bool {
+    path.strip_prefix(VERIFY_PATH)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// A private token reaches its own company; a short-lived one, its user's.
 fn may_reach(state: &AppState, claims: &Claims, company_id: Option<Uuid>) -> bool {
     let Some(company_id) = company_id else {

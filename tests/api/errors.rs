@@ -177,3 +177,25 @@ async fn a_compressed_body_is_refused_before_it_is_read() {
         .unwrap();
     assert_eq!(identity.status(), 200);
 }
+
+#[tokio::test]
+async fn forward_auth_ignores_the_encoding_of_a_body_meant_for_another_service() {
+    let app = spawn_app().await;
+    let user = app.create_user("ada@example.com").await;
+    let token = app.access_token(&user).await;
+
+    for path in [
+        "/api/v1/auth/verify",
+        "/api/v1/auth/verify/api/v1/datasets/",
+    ] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(&token)
+            .header("content-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+}
