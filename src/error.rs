@@ -39,6 +39,8 @@ pub enum ApiError {
     ParseError(String),
     #[error("The request body is too large.")]
     PayloadTooLarge,
+    #[error("Request bodies must not be compressed: send them without a Content-Encoding.")]
+    UnsupportedMediaType,
     #[error("Too many requests; retry later.")]
     Throttled { retry_after_seconds: u64 },
     #[error("{0}")]
@@ -70,6 +72,7 @@ impl ApiError {
             ApiError::Invalid { .. } => "invalid",
             ApiError::ParseError(_) => "parse_error",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Throttled { .. } => "throttled",
             ApiError::ServiceUnavailable(_) => "service_unavailable",
             ApiError::Unexpected(_) => "error",
@@ -127,6 +130,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Invalid { .. } | ApiError::ParseError(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

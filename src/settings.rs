@@ -1,6 +1,7 @@
 //! Typed settings: compiled-in defaults < `config/$LATCHKEY_ENV.toml` < `LATCHKEY_*` env.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -22,6 +23,7 @@ pub struct Settings {
     pub secrets: SecretSettings,
     pub revocation: RevocationSettings,
     pub api_keys: ApiKeySettings,
+    pub throttle: ThrottleSettings,
     pub plans: HashMap<String, PlanSettings>,
 }
 
@@ -83,6 +85,15 @@ pub struct RevocationSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiKeySettings {
     pub last_used_flush_seconds: u64,
+}
+
+/// Per-user rate limits.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ThrottleSettings {
+    /// API keys a user may create per minute, on average.
+    pub key_creations_per_minute: NonZeroU32,
+    /// How many a user may create at once before the rate applies.
+    pub key_creation_burst: NonZeroU32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -208,5 +219,28 @@ impl Settings {
 
     pub fn plan(&self, name: &str) -> Option<&PlanSettings> {
         self.plans.get(name)
+    }
+
+    /// The longest lifetime any plan gives an API key, in seconds.
+    pub fn longest_key_lifetime_seconds(&self) -> u64 {
+        let days = self
+            .plans
+            .values()
+            .map(|p| p.max_lifetime_days)
+            .max()
+            .unwrap_or(0);
+        days.saturating_mul(86_400)
+    }
+
+    /// How long revocation events are kept: the longest lifetime of any
+    /// token (login, refresh or API key), plus leeway.
+    pub fn revocation_log_retention(&self) -> chrono::Duration {
+        let seconds = self
+            .tokens
+            .access_ttl_seconds
+            .max(self.tokens.refresh_ttl_seconds)
+            .max(self.longest_key_lifetime_seconds())
+            .saturating_add(self.tokens.leeway_seconds);
+        chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
     }
 }

@@ -12,10 +12,11 @@ use secrecy::ExposeSecret;
 use crate::error::ApiError;
 use crate::http;
 use crate::passwords::PasswordHasher;
-use crate::revocation::{spawn_followers, Follower};
+use crate::revocation::{spawn_followers, Follower, FollowerSettings};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
+use crate::throttle::{spawn_forgetting, Throttle};
 use crate::tokens::{
     crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier, VerifierSettings,
 };
@@ -39,6 +40,7 @@ impl Application {
             state.store.clone(),
             Duration::from_secs(state.settings.api_keys.last_used_flush_seconds),
         );
+        spawn_forgetting(state.throttle.clone());
         spawn_followers(
             state.follower.clone(),
             Duration::from_millis(state.settings.revocation.poll_interval_ms),
@@ -62,6 +64,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(http::trailing_slash::trim_trailing_slash))
+                .wrap(from_fn(http::content_encoding::refuse_encoded_bodies))
                 .wrap(from_fn(http::request_id::request_id))
                 .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
@@ -108,15 +111,12 @@ pub async fn build_state(settings: Settings, store: Store) -> anyhow::Result<App
     crypto_provider::install();
     let master = MasterKey::load_or_create(&settings.secrets)?;
     let keys = Arc::new(KeyRing::load(&store, master, verify_grace(&settings)).await?);
-    let follower = Arc::new(
-        Follower::load(
-            store.clone(),
-            keys.clone(),
-            settings.revocation.max_staleness_seconds,
-            settings.tokens.leeway_seconds,
-        )
-        .await?,
-    );
+    let follower_settings = FollowerSettings {
+        max_staleness_seconds: settings.revocation.max_staleness_seconds,
+        leeway_seconds: settings.tokens.leeway_seconds,
+        log_retention: settings.revocation_log_retention(),
+    };
+    let follower = Arc::new(Follower::load(store.clone(), keys.clone(), follower_settings).await?);
     let issuer = TokenIssuer::new(
         keys.clone(),
         settings.issuer.clone(),
@@ -134,6 +134,7 @@ pub async fn build_state(settings: Settings, store: Store) -> anyhow::Result<App
         },
     );
     let passwords = PasswordHasher::new(&settings.passwords)?;
+    let throttle = Arc::new(Throttle::new(&settings.throttle));
     Ok(AppState {
         revocation: follower.state(),
         follower,
@@ -144,21 +145,16 @@ pub async fn build_state(settings: Settings, store: Store) -> anyhow::Result<App
         verifier,
         passwords,
         usage: Arc::new(KeyUsage::default()),
+        throttle,
     })
 }
 
 /// A retired signing key verifies for as long as any token it signed may live.
 pub fn verify_grace(settings: &Settings) -> chrono::Duration {
-    let longest_key_days = settings
-        .plans
-        .values()
-        .map(|p| p.max_lifetime_days)
-        .max()
-        .unwrap_or(0);
     let seconds = settings
         .tokens
         .access_ttl_seconds
-        .max(longest_key_days.saturating_mul(86_400))
+        .max(settings.longest_key_lifetime_seconds())
         .saturating_add(settings.tokens.leeway_seconds);
     chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
 }

@@ -8,6 +8,7 @@ use crate::revocation::{Follower, RevocationState};
 use crate::settings::Settings;
 use crate::store::revocation_events::RevocationEvent;
 use crate::store::Store;
+use crate::throttle::Throttle;
 use crate::tokens::{Claims, KeyRing, TokenIssuer, TokenKind, TokenVerifier};
 use crate::usage::KeyUsage;
 
@@ -38,6 +39,7 @@ pub struct AppState {
     pub follower: Arc<Follower>,
     pub passwords: PasswordHasher,
     pub usage: Arc<KeyUsage>,
+    pub throttle: Arc<Throttle>,
 }
 
 impl AppState {

@@ -100,6 +100,9 @@ pub async fn api_keys(
                 last_used_at: Set(None),
                 deleted_at: Set(None),
                 deleted_by: Set(None),
+                revoked_at: Set(None),
+                revoked_by: Set(None),
+                revoked_reason: Set(None),
             });
         }
         api_keys::Entity::insert_many(rows).exec(&txn).await?;

@@ -13,6 +13,12 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     pub deleted_at: Option<DateTimeUtc>,
     pub deleted_by: Option<Uuid>,
+    /// Ended for good without being deleted; the key stays listed.
+    pub revoked_at: Option<DateTimeUtc>,
+    /// Who ended it, as text (an operator, the CLI, a user id).
+    pub revoked_by: Option<String>,
+    /// `member_removed`, `user_disabled`, `tokens_revoked` or `signing_key_revoked`.
+    pub revoked_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

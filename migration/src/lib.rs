@@ -9,6 +9,8 @@ mod m20261128_000006_create_signing_keys;
 mod m20261128_000007_create_service_clients;
 mod m20261128_000008_create_revocation_events;
 mod m20261128_000009_create_audit_events;
+mod m20261128_000010_alter_api_keys;
+mod m20261128_000011_index_revocation_events;
 
 pub struct Migrator;
 
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_create_service_clients::Migration),
             Box::new(m20261128_000008_create_revocation_events::Migration),
             Box::new(m20261128_000009_create_audit_events::Migration),
+            Box::new(m20261128_000010_alter_api_keys::Migration),
+            Box::new(m20261128_000011_index_revocation_events::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::output::{print, table};
-use super::{connect, CompanyCommand, MemberCommand, UserCommand};
+use super::{connect, CompanyCommand, MemberCommand, UserCommand, CLI_ACTOR};
 use crate::domain::{CompanyName, Email, Password, Plan};
 use crate::settings::Settings;
 
@@ -72,7 +72,7 @@ pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyh
             });
         }
         UserCommand::Disable { user_id } => {
-            if !store.disable_user(user_id).await? {
+            if !store.disable_user(user_id, CLI_ACTOR).await? {
                 bail!("no user with id {user_id}");
             }
             print(json, &json!({ "id": user_id, "disabled": true }), || {
@@ -80,7 +80,7 @@ pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyh
             });
         }
         UserCommand::RevokeTokens { user_id } => {
-            if !store.revoke_user_tokens(user_id).await? {
+            if !store.revoke_user_tokens(user_id, CLI_ACTOR).await? {
                 bail!("no user with id {user_id}");
             }
             let out = json!({ "id": user_id, "tokens_revoked": true });
@@ -107,7 +107,7 @@ pub async fn member(command: MemberCommand, settings: &Settings, json: bool) -> 
             });
         }
         MemberCommand::Remove { company, user } => {
-            if !store.remove_member(user, company).await? {
+            if !store.remove_member(user, company, CLI_ACTOR).await? {
                 bail!("{user} is not a member of {company}");
             }
             let out = json!({ "user_id": user, "company_id": company, "removed": true });

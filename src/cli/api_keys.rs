@@ -4,7 +4,7 @@ use anyhow::bail;
 use serde_json::json;
 
 use super::output::{print, table};
-use super::{connect, ApiKeyCommand};
+use super::{connect, ApiKeyCommand, CLI_ACTOR};
 use crate::settings::Settings;
 use crate::store::api_keys::KeyFilter;
 use crate::store::audit::AuditEntry;
@@ -36,6 +36,9 @@ pub async fn api_key(
                         "last_used_at": k.last_used_at,
                         "created_by": k.user_id,
                         "status": crate::services::api_keys::status(k, now),
+                        "revoked_at": k.revoked_at,
+                        "revoked_by": k.revoked_by,
+                        "revoked_reason": k.revoked_reason,
                     })
                 })
                 .collect();
@@ -61,7 +64,7 @@ pub async fn api_key(
                 bail!("no active or expired key with id {key_id}");
             };
             let audit = AuditEntry {
-                actor: "cli".to_owned(),
+                actor: CLI_ACTOR.to_owned(),
                 company_id: Some(key.company_id),
                 action: "api_key.deleted",
                 target: Some(key_id.to_string()),

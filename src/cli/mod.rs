@@ -18,6 +18,9 @@ mod signing_keys;
 
 use output::print;
 
+/// Who the audit log and revoked keys name for what ops do here.
+const CLI_ACTOR: &str = "cli";
+
 #[derive(Parser)]
 #[command(
     name = "latchkey",
@@ -80,7 +83,7 @@ pub enum AuditCommand {
 
 #[derive(Subcommand)]
 pub enum ApiKeyCommand {
-    /// List keys that are not deleted (active and expired).
+    /// List keys that are not deleted (active, expired and revoked).
     List {
         #[arg(long)]
         company: Option<Uuid>,

@@ -4,6 +4,7 @@
 mod email;
 mod expiry;
 mod names;
+mod original_uri;
 mod password;
 mod plan;
 mod role;
@@ -11,6 +12,7 @@ mod role;
 pub use email::Email;
 pub use expiry::Expiry;
 pub use names::{CompanyName, KeyName};
+pub use original_uri::{AmbiguousPath, OriginalUri};
 pub use password::Password;
 pub use plan::Plan;
 pub use role::Role;

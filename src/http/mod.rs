@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod content_encoding;
 pub mod extractors;
 pub mod forward_auth;
 pub mod health;

@@ -1,5 +1,6 @@
 //! `POST /api/v1/revoke` (RFC 7009). Possession is enough: whoever finds a
-//! leaked token can kill it. Always 200, whatever the token was.
+//! leaked token can kill it. Always 200, whatever the token was. Revoking
+//! what is already revoked writes nothing.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{TimeZone, Utc};
@@ -40,6 +41,8 @@ pub async fn revoke(
             };
             api_keys::revoke(&state, claims.jti, None, audit).await?;
         }
+        // Only a token still live here is looked up: an unauthenticated
+        // caller cannot make a revoked one cost a write, or even a read.
         Ok(claims) if state.revocation.is_active(&claims) => {
             let expires_at = Utc
                 .timestamp_opt(claims.exp, 0)
@@ -49,8 +52,12 @@ pub async fn revoke(
                 jti: claims.jti,
                 expires_at,
             };
-            state.store.revoke_token(event.clone()).await?;
-            state.apply_local(vec![event]).await;
+            if state.store.revoke_token(claims.jti, expires_at).await? {
+                state.apply_local(vec![event]).await;
+            } else {
+                // Revoked through another instance, not yet heard of here.
+                state.revocation.apply([event]);
+            }
         }
         Err(_) if is_refresh_token_shaped(&token) => {
             let access_ttl = chrono::Duration::seconds(state.issuer.access_ttl_seconds());

@@ -6,4 +6,4 @@ mod state;
 mod sync;
 
 pub use state::{KeyEntry, RevocationState};
-pub use sync::{spawn_followers, Follower};
+pub use sync::{spawn_followers, Follower, FollowerSettings};

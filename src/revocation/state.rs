@@ -16,6 +16,21 @@ pub struct KeyEntry {
     pub expires_at: i64,
 }
 
+/// How long the marker of an ended key is kept, in seconds.
+///
+/// The marker stops a key's creation from being applied after its ending.
+/// That can only happen while the creation is still being read or put in
+/// force: the follower reads in id order, and a creation commits before
+/// its key can be ended, so the creation comes late only when it is read
+/// again, by the start-up replay or a gap re-read, each reaching back
+/// `GAP_PATIENCE` (60 s); or when the replica that created the key puts its
+/// own creation in force just after committing, by which time its follower
+/// may already have read a quick ending. Twice `GAP_PATIENCE` outlives all
+/// of these. Keeping the marker until the key would have expired (up to a
+/// year) instead let a member who creates and deletes keys in a loop fill
+/// every replica's memory.
+pub const ENDED_KEY_MARKER_SECONDS: i64 = 2 * super::sync::GAP_PATIENCE.as_secs() as i64;
+
 #[derive(Default, Clone, Copy)]
 struct UserCutoff {
     disabled: bool,
@@ -26,9 +41,9 @@ struct UserCutoff {
 #[derive(Default)]
 struct Inner {
     active_keys: HashMap<Uuid, KeyEntry>,
-    /// Deleted keys, kept until they would have expired, so a late replay of
-    /// their creation cannot bring them back.
-    deleted_keys: HashMap<Uuid, i64>,
+    /// Keys ended (deleted or revoked) lately, with when their marker may
+    /// go (unix seconds): a creation applied late cannot bring them back.
+    ended_keys: HashMap<Uuid, i64>,
     /// Revoked short-lived token ids, with their `exp`.
     revoked_jtis: HashMap<Uuid, i64>,
     users: HashMap<Uuid, UserCutoff>,
@@ -122,7 +137,7 @@ impl RevocationState {
         if user.disabled
             || user
                 .valid_after_ms
-                .is_some_and(|after| issued_at_ms(claims) < after)
+                .is_some_and(|after| claims.issued_at_ms() < after)
         {
             return false;
         }
@@ -168,6 +183,7 @@ impl RevocationState {
 
     /// Applies events in id order. Every event is idempotent, so reading one twice is harmless.
     pub fn apply(&self, events: impl IntoIterator<Item = RevocationEvent>) {
+        let marker_until = Utc::now().timestamp() + ENDED_KEY_MARKER_SECONDS;
         let mut inner = self.write();
         for event in events {
             match event {
@@ -177,7 +193,7 @@ impl RevocationState {
                     user_id,
                     expires_at,
                 } => {
-                    if !inner.deleted_keys.contains_key(&key_id) {
+                    if !inner.ended_keys.contains_key(&key_id) {
                         let entry = KeyEntry {
                             company_id,
                             user_id,
@@ -186,12 +202,9 @@ impl RevocationState {
                         inner.active_keys.insert(key_id, entry);
                     }
                 }
-                RevocationEvent::KeyDeleted { key_id, expires_at } => {
-                    let removed = inner.active_keys.remove(&key_id).map(|k| k.expires_at);
-                    let tombstone_until = removed
-                        .or(expires_at.map(|at| at.timestamp()))
-                        .unwrap_or(i64::MAX);
-                    inner.deleted_keys.insert(key_id, tombstone_until);
+                RevocationEvent::KeyDeleted { key_id } | RevocationEvent::KeyRevoked { key_id } => {
+                    inner.active_keys.remove(&key_id);
+                    inner.ended_keys.insert(key_id, marker_until);
                 }
                 RevocationEvent::TokenRevoked { jti, expires_at } => {
                     inner.revoked_jtis.insert(jti, expires_at.timestamp());
@@ -226,28 +239,17 @@ impl RevocationState {
         }
     }
 
-    /// Forgets entries whose tokens have expired anyway.
+    /// Forgets entries whose tokens have expired anyway, and markers of
+    /// ended keys that no replay can need any more.
     pub fn prune(&self, now: DateTime<Utc>) {
         let horizon = now.timestamp() - self.leeway_seconds;
         let mut inner = self.write();
         inner.revoked_jtis.retain(|_, exp| *exp >= horizon);
         inner.active_keys.retain(|_, key| key.expires_at >= horizon);
-        inner.deleted_keys.retain(|_, exp| *exp >= horizon);
+        inner
+            .ended_keys
+            .retain(|_, until| *until >= now.timestamp());
     }
-}
-
-/// When the token was issued, to the millisecond where its v7 `jti` tells,
-/// so a cut-off made within the same second as a login is exact.
-fn issued_at_ms(claims: &Claims) -> i64 {
-    claims
-        .jti
-        .get_timestamp()
-        .map(|ts| {
-            let (secs, nanos) = ts.to_unix();
-            i64::try_from(secs).unwrap_or(i64::MAX) * 1000 + i64::from(nanos / 1_000_000)
-        })
-        .filter(|ms| ms / 1000 == claims.iat || ms / 1000 + 1 == claims.iat)
-        .unwrap_or(claims.iat * 1000)
 }
 
 fn client_map(clients: Vec<(String, String)>) -> HashMap<String, [u8; 32]> {
@@ -275,4 +277,54 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     }
     let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
     std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use uuid::Uuid;
+
+    use super::{RevocationState, Snapshot, ENDED_KEY_MARKER_SECONDS};
+    use crate::store::revocation_events::RevocationEvent;
+
+    fn created(key_id: Uuid) -> RevocationEvent {
+        RevocationEvent::KeyCreated {
+            key_id,
+            company_id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            expires_at: Utc::now() + Duration::days(365),
+        }
+    }
+
+    #[test]
+    fn an_ended_key_cannot_come_back_while_a_replay_could_bring_its_creation() {
+        let state = RevocationState::new(Snapshot::default(), 30, 30);
+        let (deleted, revoked) = (Uuid::now_v7(), Uuid::now_v7());
+        state.apply([created(deleted), created(revoked)]);
+        state.apply([
+            RevocationEvent::KeyDeleted { key_id: deleted },
+            RevocationEvent::KeyRevoked { key_id: revoked },
+        ]);
+
+        state.prune(Utc::now() + Duration::seconds(ENDED_KEY_MARKER_SECONDS - 5));
+        state.apply([created(deleted), created(revoked)]);
+
+        assert_eq!(state.active_key_count(), 0);
+        assert_eq!(state.read().ended_keys.len(), 2);
+    }
+
+    #[test]
+    fn markers_go_once_no_replay_can_need_them_not_when_the_key_would_expire() {
+        let state = RevocationState::new(Snapshot::default(), 30, 30);
+        for _ in 0..1000 {
+            let key_id = Uuid::now_v7();
+            state.apply([created(key_id), RevocationEvent::KeyDeleted { key_id }]);
+        }
+        assert_eq!(state.read().ended_keys.len(), 1000);
+
+        state.prune(Utc::now() + Duration::seconds(ENDED_KEY_MARKER_SECONDS + 5));
+
+        assert_eq!(state.read().ended_keys.len(), 0);
+        assert_eq!(state.active_key_count(), 0);
+    }
 }

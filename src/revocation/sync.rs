@@ -17,7 +17,11 @@ use crate::tokens::KeyRing;
 const BATCH: u64 = 10_000;
 /// How long an id skipped over by the cursor is asked for again: longer than
 /// any transaction that writes an event.
-const GAP_PATIENCE: Duration = Duration::from_secs(60);
+pub(super) const GAP_PATIENCE: Duration = Duration::from_secs(60);
+/// How often the in-memory state forgets what has expired anyway.
+const PRUNE_STATE_EVERY: Duration = Duration::from_secs(60);
+/// How often the log itself is pruned (and once at start).
+const PRUNE_LOG_EVERY: Duration = Duration::from_secs(3600);
 const MAX_TRACKED_GAPS: usize = 10_000;
 
 struct Cursor {
@@ -34,6 +38,17 @@ pub struct Follower {
     state: Arc<RevocationState>,
     keys: Arc<KeyRing>,
     cursor: Mutex<Cursor>,
+    log_retention: chrono::Duration,
+    leeway: chrono::Duration,
+}
+
+/// What the follower needs to know from the settings.
+pub struct FollowerSettings {
+    pub max_staleness_seconds: u64,
+    pub leeway_seconds: u64,
+    /// Events older than this are pruned from the log: the longest lifetime
+    /// of any token, plus leeway.
+    pub log_retention: chrono::Duration,
 }
 
 impl Follower {
@@ -44,9 +59,13 @@ impl Follower {
     pub async fn load(
         store: Store,
         keys: Arc<KeyRing>,
-        max_staleness_seconds: u64,
-        leeway_seconds: u64,
+        settings: FollowerSettings,
     ) -> anyhow::Result<Self> {
+        let FollowerSettings {
+            max_staleness_seconds,
+            leeway_seconds,
+            log_retention,
+        } = settings;
         let patience = chrono::Duration::from_std(GAP_PATIENCE)?;
         let last_id = store
             .last_revocation_event_id_before(Utc::now() - patience)
@@ -71,6 +90,8 @@ impl Follower {
                 keys_dirty: true,
                 clients_dirty: false,
             }),
+            log_retention,
+            leeway: seconds(leeway_seconds),
         };
         follower.catch_up().await?;
         Ok(follower)
@@ -127,6 +148,24 @@ impl Follower {
     }
 }
 
+impl Follower {
+    /// Deletes events older than the longest token lifetime: the start-up
+    /// snapshot reads their effects from the tables, and no token they
+    /// concern can still be presented. A revoked token still alive (by
+    /// `not_after`) keeps its event whatever its age.
+    pub async fn prune_log(&self) -> anyhow::Result<u64> {
+        let now = Utc::now();
+        let pruned = self
+            .store
+            .prune_revocation_events(now - self.log_retention, now - self.leeway)
+            .await?;
+        if pruned > 0 {
+            tracing::info!(pruned, "old revocation events pruned");
+        }
+        Ok(pruned)
+    }
+}
+
 /// Remembers the ids skipped between the cursor and `next_id`: on PostgreSQL
 /// they may belong to transactions that have not committed yet.
 fn track_gaps(cursor: &mut Cursor, next_id: i64) {
@@ -146,11 +185,14 @@ fn track_gaps(cursor: &mut Cursor, next_id: i64) {
     cursor.gaps.extend(missing.map(|id| (id, now)));
 }
 
+fn seconds(seconds: u64) -> chrono::Duration {
+    chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
+}
+
 async fn load_snapshot(store: &Store, leeway_seconds: u64) -> anyhow::Result<Snapshot> {
     let now = Utc::now();
     // A token is accepted until exp + leeway, so its revocation is kept as long.
-    let leeway =
-        chrono::Duration::seconds(i64::try_from(leeway_seconds).unwrap_or(i64::MAX / 1000));
+    let leeway = seconds(leeway_seconds);
     Ok(Snapshot {
         active_keys: store.active_key_entries(now).await?,
         revoked_jtis: store.live_revoked_tokens(now - leeway).await?,
@@ -172,15 +214,22 @@ pub async fn spawn_followers(follower: Arc<Follower>, poll_interval: Duration, d
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(poll_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_prune = Instant::now();
+        let mut state_pruned = Instant::now();
+        let mut log_pruned: Option<Instant> = None;
         loop {
             ticker.tick().await;
             if let Err(e) = follower.catch_up().await {
                 tracing::warn!(error = %e, "cannot read revocation events; state is getting stale");
             }
-            if last_prune.elapsed() > Duration::from_secs(60) {
+            if state_pruned.elapsed() > PRUNE_STATE_EVERY {
                 follower.state.prune(Utc::now());
-                last_prune = Instant::now();
+                state_pruned = Instant::now();
+            }
+            if log_pruned.is_none_or(|at| at.elapsed() > PRUNE_LOG_EVERY) {
+                match follower.prune_log().await {
+                    Ok(_) => log_pruned = Some(Instant::now()),
+                    Err(e) => tracing::warn!(error = %e, "cannot prune revocation events"),
+                }
             }
         }
     });

@@ -11,6 +11,7 @@ use crate::state::AppState;
 use crate::store::api_keys::{CreateKeyError, KeyFilter, NewApiKey};
 use crate::store::audit::AuditEntry;
 use crate::store::revocation_events::RevocationEvent;
+use crate::throttle::RetryAfter;
 use crate::tokens::Claims;
 use crate::Result;
 
@@ -46,6 +47,11 @@ pub struct KeyView {
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_by: Uuid,
     pub status: &'static str,
+    /// Set only on a key ended by a member removal, a user disabled or
+    /// `revoke-tokens`: when, by whom, why.
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+    pub revoked_reason: Option<String>,
 }
 
 /// The caller's role in the company. A company the caller cannot reach is
@@ -74,6 +80,12 @@ pub async fn create(
     requested: RequestedExpiry,
     origin: Origin,
 ) -> Result<CreatedKey> {
+    state
+        .throttle
+        .key_creation(caller.sub)
+        .map_err(|RetryAfter(seconds)| ApiError::Throttled {
+            retry_after_seconds: seconds,
+        })?;
     role(state, caller, company_id).await?;
     let company = state
         .store
@@ -110,6 +122,7 @@ pub async fn create(
         user_id: caller.sub,
         name,
         expiry,
+        creator_token_issued_at_ms: caller.issued_at_ms(),
     };
     let key = state
         .store
@@ -117,7 +130,8 @@ pub async fn create(
         .await
         .map_err(|e| match e {
             CreateKeyError::LimitReached => ApiError::ApiKeyLimitReached,
-            CreateKeyError::UnknownCompany => ApiError::NotFound,
+            CreateKeyError::UnknownCompany | CreateKeyError::NotAMember => ApiError::NotFound,
+            CreateKeyError::CreatorRevoked => ApiError::InvalidToken,
             CreateKeyError::Db(e) => e.into(),
         })?;
     let token = state
@@ -225,12 +239,18 @@ pub fn view(state: &AppState, key: api_keys::Model) -> KeyView {
         expires_at: key.expires_at,
         last_used_at,
         created_by: key.user_id,
+        revoked_at: key.revoked_at,
+        revoked_by: key.revoked_by,
+        revoked_reason: key.revoked_reason,
     }
 }
 
-/// `active` until the key's fixed expiry, `expired` after: the listing's status.
+/// The listing's status: `revoked` once ended without being deleted,
+/// otherwise `active` until the key's fixed expiry and `expired` after.
 pub fn status(key: &api_keys::Model, now: DateTime<Utc>) -> &'static str {
-    if key.expires_at > now {
+    if key.revoked_at.is_some() {
+        "revoked"
+    } else if key.expires_at > now {
         "active"
     } else {
         "expired"

@@ -1,11 +1,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{api_keys, companies, memberships};
+use entity::{api_keys, companies, memberships, users};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -21,6 +21,9 @@ pub struct NewApiKey {
     pub user_id: Uuid,
     pub name: KeyName,
     pub expiry: Expiry,
+    /// When the creator's login token was issued (unix ms): a `revoke-tokens`
+    /// that committed just before this creation must win.
+    pub creator_token_issued_at_ms: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +32,37 @@ pub enum CreateKeyError {
     LimitReached,
     #[error("no such company")]
     UnknownCompany,
+    #[error("the creator is no longer a member of the company")]
+    NotAMember,
+    #[error("the creator is disabled, or their tokens were revoked")]
+    CreatorRevoked,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// Why a key was ended without being deleted, as stored in `revoked_reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationReason {
+    MemberRemoved,
+    UserDisabled,
+    TokensRevoked,
+}
+
+impl RevocationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationReason::MemberRemoved => "member_removed",
+            RevocationReason::UserDisabled => "user_disabled",
+            RevocationReason::TokensRevoked => "tokens_revoked",
+        }
+    }
+}
+
+/// Whose keys an ending covers: a user's in one company, or in all of them.
+#[derive(Debug, Clone, Copy)]
+pub struct KeysOf {
+    pub user_id: Uuid,
+    pub company_id: Option<Uuid>,
 }
 
 /// Which keys a listing covers.
@@ -56,10 +88,32 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(CreateKeyError::UnknownCompany)?;
+        // Shared locks: a member removal, a disable or a `revoke-tokens`
+        // either committed before (and is seen here) or waits for this key
+        // and then ends it too.
+        let creator = users::Entity::find_by_id(key.user_id)
+            .lock_shared()
+            .one(&txn)
+            .await?;
+        let creator_in_force = creator.is_some_and(|user| {
+            user.disabled_at.is_none()
+                && user
+                    .tokens_valid_after
+                    .is_none_or(|after| key.creator_token_issued_at_ms >= after.timestamp_millis())
+        });
+        if !creator_in_force {
+            return Err(CreateKeyError::CreatorRevoked);
+        }
+        memberships::Entity::find_by_id((key.user_id, key.company_id))
+            .lock_shared()
+            .one(&txn)
+            .await?
+            .ok_or(CreateKeyError::NotAMember)?;
         if let Some(max_active) = max_active {
             let active = api_keys::Entity::find()
                 .filter(api_keys::Column::CompanyId.eq(key.company_id))
                 .filter(api_keys::Column::DeletedAt.is_null())
+                .filter(api_keys::Column::RevokedAt.is_null())
                 .filter(api_keys::Column::ExpiresAt.gt(now))
                 .count(&txn)
                 .await?;
@@ -77,6 +131,9 @@ impl Store {
             last_used_at: Set(None),
             deleted_at: Set(None),
             deleted_by: Set(None),
+            revoked_at: Set(None),
+            revoked_by: Set(None),
+            revoked_reason: Set(None),
         }
         .insert(&txn)
         .await?;
@@ -146,11 +203,7 @@ impl Store {
         if deleted.rows_affected != 1 {
             return Ok(None);
         }
-        let expires_at = api_keys::Entity::find_by_id(key_id)
-            .one(&txn)
-            .await?
-            .map(|k| k.expires_at);
-        let event = RevocationEvent::KeyDeleted { key_id, expires_at };
+        let event = RevocationEvent::KeyDeleted { key_id };
         revocation_events::append(&txn, event.clone()).await?;
         audit::record(&txn, audit_entry).await?;
         txn.commit().await?;
@@ -187,7 +240,8 @@ impl Store {
         Ok(membership.and_then(|m| m.role.parse().ok()))
     }
 
-    /// Every key that is neither deleted nor expired: the allow-list at start.
+    /// Every key that is neither deleted, revoked nor expired: the allow-list
+    /// at start.
     /// Read in pages by id, straight into the map, so a million keys never sit
     /// in memory twice (as rows and as entries).
     pub async fn active_key_entries(
@@ -198,6 +252,7 @@ impl Store {
         let active = || {
             api_keys::Entity::find()
                 .filter(api_keys::Column::DeletedAt.is_null())
+                .filter(api_keys::Column::RevokedAt.is_null())
                 .filter(api_keys::Column::ExpiresAt.gt(now))
         };
         let count = active().count(self.db()).await?;
@@ -236,4 +291,42 @@ impl Store {
             }
         }
     }
+}
+
+/// Ends, for good, every key of `keys` that is neither deleted nor already
+/// revoked, inside the caller's transaction, with an event for each.
+/// Returns their ids.
+pub(super) async fn revoke_keys(
+    db: &impl ConnectionTrait,
+    keys: KeysOf,
+    revoked_by: &str,
+    reason: RevocationReason,
+) -> Result<Vec<Uuid>, DbErr> {
+    let mut query = api_keys::Entity::find()
+        .select_only()
+        .column(api_keys::Column::Id)
+        .filter(api_keys::Column::UserId.eq(keys.user_id))
+        .filter(api_keys::Column::DeletedAt.is_null())
+        .filter(api_keys::Column::RevokedAt.is_null());
+    if let Some(company_id) = keys.company_id {
+        query = query.filter(api_keys::Column::CompanyId.eq(company_id));
+    }
+    let ids: Vec<Uuid> = query.lock_exclusive().into_tuple().all(db).await?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    api_keys::Entity::update_many()
+        .col_expr(api_keys::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(api_keys::Column::RevokedBy, Expr::value(revoked_by))
+        .col_expr(
+            api_keys::Column::RevokedReason,
+            Expr::value(reason.as_str()),
+        )
+        .filter(api_keys::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    for key_id in &ids {
+        revocation_events::append(db, RevocationEvent::KeyRevoked { key_id: *key_id }).await?;
+    }
+    Ok(ids)
 }

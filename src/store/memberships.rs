@@ -4,6 +4,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
+use super::api_keys::{revoke_keys, KeysOf, RevocationReason};
+use super::audit::{self, AuditEntry};
 use super::revocation_events::{self, RevocationEvent};
 use super::Store;
 use crate::domain::Role;
@@ -103,8 +105,15 @@ impl Store {
 }
 
 impl Store {
-    /// Removes the user from the company. False if they were not a member.
-    pub async fn remove_member(&self, user_id: Uuid, company_id: Uuid) -> Result<bool, DbErr> {
+    /// Removes the user from the company and ends their keys there for
+    /// good, in one transaction with its events and audit row. False if
+    /// they were not a member.
+    pub async fn remove_member(
+        &self,
+        user_id: Uuid,
+        company_id: Uuid,
+        actor: &str,
+    ) -> Result<bool, DbErr> {
         let txn = self.db().begin().await?;
         let removed = memberships::Entity::delete_by_id((user_id, company_id))
             .exec(&txn)
@@ -118,6 +127,21 @@ impl Store {
             role: None,
         };
         revocation_events::append(&txn, event).await?;
+        let keys = KeysOf {
+            user_id,
+            company_id: Some(company_id),
+        };
+        let revoked = revoke_keys(&txn, keys, actor, RevocationReason::MemberRemoved).await?;
+        let audit_entry = AuditEntry {
+            actor: actor.to_owned(),
+            company_id: Some(company_id),
+            action: "member.removed",
+            target: Some(user_id.to_string()),
+            outcome: "success",
+            details: Some(serde_json::json!({ "revoked_api_keys": revoked })),
+            ..Default::default()
+        };
+        audit::record(&txn, audit_entry).await?;
         txn.commit().await?;
         Ok(true)
     }

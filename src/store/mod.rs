@@ -19,6 +19,7 @@ use migration::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 
+use crate::private_files;
 use crate::settings::DatabaseSettings;
 
 #[derive(Clone)]
@@ -37,7 +38,7 @@ impl Store {
             .connect_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
             .sqlx_logging(false);
         if url.starts_with("sqlite:") {
-            create_sqlite_parent_dir(url)?;
+            prepare_sqlite_file(url)?;
             // One connection: SQLite has one writer, and a single connection
             // avoids SQLITE_BUSY on read-to-write upgrades inside transactions.
             options
@@ -93,22 +94,28 @@ pub fn is_unique_violation(e: &DbErr) -> bool {
     )
 }
 
-fn create_sqlite_parent_dir(url: &str) -> anyhow::Result<()> {
-    let path = url
-        .trim_start_matches("sqlite:")
-        .trim_start_matches("//")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
+/// Makes the SQLite database private before sqlx opens it: its directory
+/// is created 0700 and the file 0600 (SQLite gives its WAL and shared-memory
+/// files the database file's mode). Files left readable by others, by an
+/// older version or by hand, are tightened.
+fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let location = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = location.split_once('?').unwrap_or((location, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    if in_memory {
         return Ok(());
     }
-    if let Some(dir) = std::path::Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create database directory {}", dir.display()))?;
+    let path = std::path::Path::new(path);
+    if query.split('&').any(|param| param == "mode=rwc") {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private_files::create_dir_all(dir)?;
+        }
+        private_files::create_file(path)?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        private_files::tighten(std::path::Path::new(&file))?;
     }
     Ok(())
 }

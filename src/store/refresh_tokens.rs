@@ -7,7 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::revocation_events::{self, RevocationEvent};
+use super::revocation_events;
 use super::Store;
 
 /// A refresh token as stored: only its SHA-256 is kept.
@@ -96,7 +96,8 @@ impl Store {
     }
 
     /// Logout: revokes this access token, the refresh family it came from,
-    /// and every access token issued in that family.
+    /// and every access token issued in that family. What was already
+    /// revoked is not written again.
     pub async fn logout(
         &self,
         access_jti: Uuid,
@@ -104,14 +105,6 @@ impl Store {
         access_ttl: Duration,
     ) -> Result<(), DbErr> {
         let txn = self.db().begin().await?;
-        revocation_events::append(
-            &txn,
-            RevocationEvent::TokenRevoked {
-                jti: access_jti,
-                expires_at,
-            },
-        )
-        .await?;
         let row = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::AccessJti.eq(access_jti))
             .one(&txn)
@@ -119,25 +112,27 @@ impl Store {
         if let Some(row) = row {
             revoke_family(&txn, row.family_id, access_ttl).await?;
         }
+        revocation_events::append_token_revoked_once(&txn, access_jti, expires_at).await?;
         txn.commit().await
     }
 
     /// Revokes one refresh token's family (RFC 7009 with a refresh token).
+    /// False, and nothing written, if there was nothing left to revoke.
     pub async fn revoke_refresh_token(
         &self,
         token_hash: &str,
         access_ttl: Duration,
     ) -> Result<bool, DbErr> {
-        let txn = self.db().begin().await?;
-        let Some(row) = refresh_tokens::Entity::find_by_id(token_hash.to_owned())
-            .one(&txn)
-            .await?
-        else {
+        let row = refresh_tokens::Entity::find_by_id(token_hash.to_owned())
+            .one(self.db())
+            .await?;
+        let Some(row) = row.filter(|row| row.revoked_at.is_none()) else {
             return Ok(false);
         };
-        revoke_family(&txn, row.family_id, access_ttl).await?;
+        let txn = self.db().begin().await?;
+        let revoked = revoke_family(&txn, row.family_id, access_ttl).await?;
         txn.commit().await?;
-        Ok(true)
+        Ok(revoked)
     }
 }
 
@@ -157,12 +152,14 @@ async fn insert(db: &impl ConnectionTrait, token: NewRefreshToken) -> Result<(),
     .map(|_| ())
 }
 
-/// Revokes every refresh token of the family and every access token issued with one.
+/// Revokes every refresh token of the family not yet revoked, and every
+/// access token issued with one. False if the whole family already was:
+/// then nothing is written.
 async fn revoke_family(
     db: &impl ConnectionTrait,
     family_id: Uuid,
     access_ttl: Duration,
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     let now = Utc::now();
     // Lock the family first: a rotation in flight holds one of its rows, so
     // this waits for it to commit, and the statements below see its new row.
@@ -171,28 +168,25 @@ async fn revoke_family(
         .lock_exclusive()
         .all(db)
         .await?;
+    let unrevoked = refresh_tokens::Entity::find()
+        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
+        .filter(refresh_tokens::Column::RevokedAt.is_null())
+        .all(db)
+        .await?;
+    if unrevoked.is_empty() {
+        return Ok(false);
+    }
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
         .filter(refresh_tokens::Column::FamilyId.eq(family_id))
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    let members = refresh_tokens::Entity::find()
-        .filter(refresh_tokens::Column::FamilyId.eq(family_id))
-        .all(db)
-        .await?;
-    for member in members {
+    for member in unrevoked {
         let expires_at = member.created_at + access_ttl;
         if expires_at > now {
-            revocation_events::append(
-                db,
-                RevocationEvent::TokenRevoked {
-                    jti: member.access_jti,
-                    expires_at,
-                },
-            )
-            .await?;
+            revocation_events::append_token_revoked_once(db, member.access_jti, expires_at).await?;
         }
     }
-    Ok(())
+    Ok(true)
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::revocation_events as events;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -21,8 +21,11 @@ pub enum RevocationEvent {
     },
     KeyDeleted {
         key_id: Uuid,
-        /// When the key would have expired: how long its tombstone is kept.
-        expires_at: Option<DateTime<Utc>>,
+    },
+    /// Ended for good without being deleted (member removed, user disabled,
+    /// tokens revoked); in force exactly like a deletion.
+    KeyRevoked {
+        key_id: Uuid,
     },
     TokenRevoked {
         jti: Uuid,
@@ -77,10 +80,8 @@ pub async fn append(db: &impl ConnectionTrait, event: RevocationEvent) -> Result
             row.not_after = Set(Some(*expires_at));
             ("key_created", key_id.to_string())
         }
-        RevocationEvent::KeyDeleted { key_id, expires_at } => {
-            row.not_after = Set(*expires_at);
-            ("key_deleted", key_id.to_string())
-        }
+        RevocationEvent::KeyDeleted { key_id } => ("key_deleted", key_id.to_string()),
+        RevocationEvent::KeyRevoked { key_id } => ("key_revoked", key_id.to_string()),
         RevocationEvent::TokenRevoked { jti, expires_at } => {
             row.not_after = Set(Some(*expires_at));
             ("token_revoked", jti.to_string())
@@ -128,7 +129,9 @@ fn decode(row: events::Model) -> Option<RevocationEvent> {
         },
         "key_deleted" => RevocationEvent::KeyDeleted {
             key_id: subject_uuid()?,
-            expires_at: row.not_after,
+        },
+        "key_revoked" => RevocationEvent::KeyRevoked {
+            key_id: subject_uuid()?,
         },
         "token_revoked" => RevocationEvent::TokenRevoked {
             jti: subject_uuid()?,
@@ -215,11 +218,62 @@ impl Store {
     }
 }
 
+/// Appends `TokenRevoked` unless the log already holds it for this `jti`;
+/// true if it was appended. Run inside a transaction: on PostgreSQL a lock
+/// on the `jti` makes concurrent revocations of one token append it once.
+pub async fn append_token_revoked_once(
+    db: &impl ConnectionTrait,
+    jti: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let (high, _) = jti.as_u64_pair();
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [i64::from_ne_bytes(high.to_ne_bytes()).into()],
+        ))
+        .await?;
+    }
+    let logged = events::Entity::find()
+        .filter(events::Column::Subject.eq(jti.to_string()))
+        .filter(events::Column::Kind.eq("token_revoked"))
+        .one(db)
+        .await?
+        .is_some();
+    if logged {
+        return Ok(false);
+    }
+    append(db, RevocationEvent::TokenRevoked { jti, expires_at }).await?;
+    Ok(true)
+}
+
 impl Store {
-    /// Appends one event on its own (RFC 7009 revocation of a short-lived token).
-    pub async fn revoke_token(&self, event: RevocationEvent) -> Result<(), DbErr> {
+    /// Revokes one short-lived token (RFC 7009); false if it already was.
+    pub async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> Result<bool, DbErr> {
         let txn = sea_orm::TransactionTrait::begin(self.db()).await?;
-        append(&txn, event).await?;
-        txn.commit().await
+        let appended = append_token_revoked_once(&txn, jti, expires_at).await?;
+        txn.commit().await?;
+        Ok(appended)
+    }
+
+    /// Deletes events appended before `before`, except revocations of tokens
+    /// that may still be presented (their `not_after` is after `live_after`).
+    /// Nothing is lost: every other event's effect is also in the tables the
+    /// start-up snapshot reads.
+    pub async fn prune_revocation_events(
+        &self,
+        before: DateTime<Utc>,
+        live_after: DateTime<Utc>,
+    ) -> Result<u64, DbErr> {
+        let live_revocation = Condition::all()
+            .add(events::Column::Kind.eq("token_revoked"))
+            .add(events::Column::NotAfter.gt(live_after));
+        let pruned = events::Entity::delete_many()
+            .filter(events::Column::CreatedAt.lt(before))
+            .filter(live_revocation.not())
+            .exec(self.db())
+            .await?;
+        Ok(pruned.rows_affected)
     }
 }

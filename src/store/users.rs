@@ -1,10 +1,13 @@
 use chrono::Utc;
 use entity::users;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
+use super::api_keys::{revoke_keys, KeysOf, RevocationReason};
+use super::audit::{self, AuditEntry};
 use super::revocation_events::{self, RevocationEvent};
 use super::{is_unique_violation, Store};
 use crate::domain::Email;
@@ -53,8 +56,10 @@ impl Store {
         users::Entity::find_by_id(id).one(self.db()).await
     }
 
-    /// Disables the user for good and tells every replica. Returns false if no such user.
-    pub async fn disable_user(&self, id: Uuid) -> Result<bool, DbErr> {
+    /// Disables the user for good and ends all their API keys, in one
+    /// transaction with the events every replica applies and an audit row.
+    /// Returns false if no such user.
+    pub async fn disable_user(&self, id: Uuid, actor: &str) -> Result<bool, DbErr> {
         let txn = self.db().begin().await?;
         let Some(user) = users::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(false);
@@ -65,12 +70,15 @@ impl Store {
             active.update(&txn).await?;
         }
         revocation_events::append(&txn, RevocationEvent::UserDisabled { user_id: id }).await?;
+        let reason = RevocationReason::UserDisabled;
+        end_keys(&txn, id, actor, reason, "user.disabled").await?;
         txn.commit().await?;
         Ok(true)
     }
 
-    /// Every token issued to the user until now stops working.
-    pub async fn revoke_user_tokens(&self, id: Uuid) -> Result<bool, DbErr> {
+    /// Every token issued to the user until now stops working, and their
+    /// API keys end for good.
+    pub async fn revoke_user_tokens(&self, id: Uuid, actor: &str) -> Result<bool, DbErr> {
         let txn = self.db().begin().await?;
         let Some(user) = users::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(false);
@@ -87,9 +95,35 @@ impl Store {
             },
         )
         .await?;
+        let reason = RevocationReason::TokensRevoked;
+        end_keys(&txn, id, actor, reason, "user.tokens_revoked").await?;
         txn.commit().await?;
         Ok(true)
     }
+}
+
+/// Ends every key of the user, with the audit row of `action` naming them.
+async fn end_keys(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    actor: &str,
+    reason: RevocationReason,
+    action: &'static str,
+) -> Result<(), DbErr> {
+    let keys = KeysOf {
+        user_id,
+        company_id: None,
+    };
+    let revoked = revoke_keys(db, keys, actor, reason).await?;
+    let audit_entry = AuditEntry {
+        actor: actor.to_owned(),
+        action,
+        target: Some(user_id.to_string()),
+        outcome: "success",
+        details: Some(serde_json::json!({ "revoked_api_keys": revoked })),
+        ..Default::default()
+    };
+    audit::record(db, audit_entry).await
 }
 
 impl Store {

@@ -99,7 +99,7 @@ fn generate_key_file(path: &Path) -> anyhow::Result<String> {
         .map_err(|_| anyhow::anyhow!("no randomness available"))?;
     let encoded = STANDARD.encode(key);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::private_files::create_dir_all(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -293,7 +293,10 @@ async fn after_a_downgrade_keys_keep_working_and_no_new_one_is_made() {
 
 #[tokio::test]
 async fn the_active_key_limit_holds_under_concurrency() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| {
+        s.throttle.key_creation_burst = std::num::NonZeroU32::new(1000).unwrap();
+    })
+    .await;
     let (_, company, token) = app
         .member_of_new_company("ada@example.com", "professional", Role::Owner)
         .await;

@@ -49,7 +49,7 @@ async fn a_disabled_user_cannot_log_in_and_loses_their_tokens() {
     let user = app.create_user("ada@example.com").await;
     let token = app.access_token(&user).await;
 
-    app.state.store.disable_user(user.id).await.unwrap();
+    app.state.store.disable_user(user.id, "test").await.unwrap();
     app.state.follower.catch_up().await.unwrap();
 
     assert_error(
@@ -158,7 +158,11 @@ async fn revoking_a_users_tokens_kills_every_token_issued_so_far() {
     let user = app.create_user("ada@example.com").await;
     let before = app.login_ok(&user).await;
 
-    app.state.store.revoke_user_tokens(user.id).await.unwrap();
+    app.state
+        .store
+        .revoke_user_tokens(user.id, "test")
+        .await
+        .unwrap();
     app.state.follower.catch_up().await.unwrap();
 
     assert_invalid_token(app.me(before["access_token"].as_str().unwrap()).await).await;

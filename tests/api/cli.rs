@@ -102,10 +102,7 @@ async fn api_key_revoke_from_the_cli_reaches_the_running_server() {
     let created = app.create_key_ok(&token, company).await;
     let key = created["token"].as_str().unwrap();
     let key_id = created["id"].as_str().unwrap();
-    let cli = Latchkey {
-        db: crate::helpers::TestDatabase::same_as(&app.db),
-        master_key: String::new(),
-    };
+    let cli = app.cli();
 
     let listed = cli.run_json(
         &[

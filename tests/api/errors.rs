@@ -1,3 +1,5 @@
+use std::io::Write;
+
 use serde_json::Value;
 
 use crate::helpers::{assert_error, spawn_app};
@@ -136,4 +138,64 @@ async fn the_metadata_names_our_endpoints() {
         body["introspection_endpoint"],
         format!("{}/api/v1/introspect", app.settings.issuer)
     );
+}
+
+#[tokio::test]
+async fn a_compressed_body_is_refused_before_it_is_read() {
+    let app = spawn_app().await;
+    // 8 MiB of JSON padding gzips to a few KiB: inflated, 128 times the
+    // body limit.
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(b"{\"token\": \"").unwrap();
+    gzip.write_all(&vec![b'a'; 8 << 20]).unwrap();
+    gzip.write_all(b"\"}").unwrap();
+    let body = gzip.finish().unwrap();
+    assert!(body.len() < 64 * 1024);
+
+    for path in ["/api/v1/revoke", "/api/v1/auth/login", "/api/v1/introspect"] {
+        for coding in ["gzip", "GZIP", "deflate", "br", "identity, gzip", ""] {
+            let response = app
+                .client
+                .post(app.url(path))
+                .header("content-type", "application/json")
+                .header("content-encoding", coding)
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let item = assert_error(response, 415, "unsupported_media_type").await;
+            assert_eq!(item["attr"], Value::Null, "{path} {coding:?}");
+        }
+    }
+    let identity = app
+        .client
+        .post(app.url("/api/v1/revoke"))
+        .header("content-encoding", "Identity")
+        .form(&[("token", "junk")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identity.status(), 200);
+}
+
+#[tokio::test]
+async fn forward_auth_ignores_the_encoding_of_a_body_meant_for_another_service() {
+    let app = spawn_app().await;
+    let user = app.create_user("ada@example.com").await;
+    let token = app.access_token(&user).await;
+
+    for path in [
+        "/api/v1/auth/verify",
+        "/api/v1/auth/verify/api/v1/datasets/",
+    ] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(&token)
+            .header("content-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
 }

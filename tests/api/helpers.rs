@@ -240,6 +240,10 @@ impl TestApp {
     pub async fn me(&self, token: &str) -> reqwest::Response {
         self.get("/api/v1/auth/me", token).await
     }
+
+    pub fn port(&self) -> u16 {
+        self.address.rsplit(':').next().unwrap().parse().unwrap()
+    }
 }
 
 /// The body every expired or invalid token gets, to the letter.
@@ -331,4 +335,50 @@ impl TestApp {
 
 pub fn inactive() -> Value {
     json!({ "active": false })
+}
+
+impl TestApp {
+    /// Rows in the revocation log.
+    pub async fn revocation_event_count(&self) -> u64 {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        entity::revocation_events::Entity::find()
+            .count(self.state.store.db())
+            .await
+            .unwrap()
+    }
+
+    /// Another instance on this app's database, with the same master key
+    /// and revocation settings, started now.
+    pub async fn replica(&self) -> TestApp {
+        let db = TestDatabase::same_as(&self.db);
+        let mut settings = test_settings(&db);
+        settings.secrets.master_key = self.settings.secrets.master_key.clone();
+        settings.revocation = self.settings.revocation.clone();
+        spawn_on(db, settings).await
+    }
+
+    /// The latchkey binary, on this app's database, for ops commands.
+    pub fn cli(&self) -> crate::process::Latchkey {
+        crate::process::Latchkey {
+            db: TestDatabase::same_as(&self.db),
+            master_key: String::new(),
+        }
+    }
+}
+
+/// Polls until `done` says yes; fails after two seconds. For what another
+/// process writes, which the app applies at its next read of the log.
+pub async fn eventually<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    while !done().await {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{what}: not within two seconds"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use latchkey::domain::Role;
 use serde_json::Value;
 
-use crate::helpers::{inactive, spawn_app_with, spawn_on, test_settings, TestApp, TestDatabase};
+use crate::helpers::{inactive, spawn_app_with, TestApp};
 
 async fn two_replicas() -> (TestApp, TestApp) {
     let on_postgres = std::env::var("LATCHKEY_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty());
@@ -17,11 +17,7 @@ async fn two_replicas() -> (TestApp, TestApp) {
         s.revocation.max_staleness_seconds = 60;
     })
     .await;
-    let db = TestDatabase::same_as(&first.db);
-    let mut settings = test_settings(&db);
-    settings.secrets.master_key = first.settings.secrets.master_key.clone();
-    settings.revocation = first.settings.revocation.clone();
-    let second = spawn_on(db, settings).await;
+    let second = first.replica().await;
     (first, second)
 }
 
@@ -76,7 +72,11 @@ async fn revoking_a_users_tokens_reaches_the_other_replica() {
     let token = a.access_token(&user).await;
     assert_eq!(b.introspect_ok(&client, &token).await["active"], true);
 
-    a.state.store.revoke_user_tokens(user.id).await.unwrap();
+    a.state
+        .store
+        .revoke_user_tokens(user.id, "test")
+        .await
+        .unwrap();
 
     within_a_second("revoke-tokens reaching b", || async {
         b.introspect_ok(&client, &token).await == inactive()
@@ -101,7 +101,12 @@ async fn a_removed_membership_reaches_the_other_replica() {
     })
     .await;
 
-    assert!(a.state.store.remove_member(user.id, company).await.unwrap());
+    assert!(a
+        .state
+        .store
+        .remove_member(user.id, company, "test")
+        .await
+        .unwrap());
 
     within_a_second("the removal reaching b", || async {
         b.verify(Some(&token), Some(&uri)).await.status() == 403
@@ -113,4 +118,61 @@ async fn a_removed_membership_reaches_the_other_replica() {
         inactive(),
         "a removed member's keys die with the membership"
     );
+}
+
+#[tokio::test]
+async fn a_pruned_log_still_starts_a_working_replica() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::EntityTrait;
+
+    let a = spawn_app_with(|_| {}).await;
+    let (user, company, token) = a
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    let kept = a.create_key_ok(&token, company).await;
+    let deleted = a.create_key_ok(&token, company).await;
+    a.delete_key(&token, company, deleted["id"].as_str().unwrap())
+        .await;
+    let revoked_login = a.access_token(&user).await;
+    assert_eq!(a.revoke(&revoked_login).await.status(), 200);
+    // Every event two years old, as in a log that has run that long.
+    entity::revocation_events::Entity::update_many()
+        .col_expr(
+            entity::revocation_events::Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::days(730)),
+        )
+        .exec(a.state.store.db())
+        .await
+        .unwrap();
+
+    // An instance prunes the log as it starts; only the revocation of a
+    // login token that is still alive is kept.
+    let b = a.replica().await;
+    crate::helpers::eventually("the log being pruned", || async {
+        a.revocation_event_count().await == 1
+    })
+    .await;
+    let c = a.replica().await;
+
+    let fresh_login = a.access_token(&user).await;
+    let uri = format!("/api/v1/companies/{company}/datasets/");
+    for replica in [&b, &c] {
+        let client = replica.create_client().await;
+        let introspect = |token: String| {
+            let client = client.clone();
+            async move { replica.introspect_ok(&client, &token).await }
+        };
+        let kept = kept["token"].as_str().unwrap().to_owned();
+        assert_eq!(introspect(kept).await["active"], true);
+        let deleted = deleted["token"].as_str().unwrap().to_owned();
+        assert_eq!(introspect(deleted).await, inactive());
+        assert_eq!(introspect(revoked_login.clone()).await, inactive());
+        assert_eq!(
+            replica
+                .verify(Some(&fresh_login), Some(&uri))
+                .await
+                .status(),
+            200
+        );
+    }
 }

@@ -108,3 +108,85 @@ async fn a_malformed_body_still_gets_200() {
 
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn revoking_a_refresh_token_200_times_writes_only_the_first_event() {
+    let app = spawn_app().await;
+    let user = app.create_user("ada@example.com").await;
+    let pair = app.login_ok(&user).await;
+    let refresh_token = pair["refresh_token"].as_str().unwrap();
+    let before = app.revocation_event_count().await;
+
+    for _ in 0..200 {
+        assert_eq!(app.revoke(refresh_token).await.status(), 200);
+    }
+
+    assert_eq!(app.revocation_event_count().await, before + 1);
+    assert_invalid_token(app.me(pair["access_token"].as_str().unwrap()).await).await;
+}
+
+#[tokio::test]
+async fn revoking_a_login_token_again_writes_nothing_even_in_parallel() {
+    let app = spawn_app().await;
+    let user = app.create_user("ada@example.com").await;
+    let sequential = app.access_token(&user).await;
+    let parallel = app.access_token(&user).await;
+    let before = app.revocation_event_count().await;
+
+    for _ in 0..200 {
+        assert_eq!(app.revoke(&sequential).await.status(), 200);
+    }
+    let answers = futures::future::join_all((0..50).map(|_| app.revoke(&parallel))).await;
+
+    assert!(answers.iter().all(|a| a.status() == 200));
+    assert_eq!(app.revocation_event_count().await, before + 2);
+    assert_invalid_token(app.me(&parallel).await).await;
+}
+
+#[tokio::test]
+async fn logout_and_refresh_reuse_write_each_revocation_once() {
+    let app = spawn_app().await;
+    let user = app.create_user("ada@example.com").await;
+    let first = app.login_ok(&user).await;
+    let second: Value = app
+        .refresh(&first["refresh_token"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = app.revocation_event_count().await;
+
+    // Reuse: the family's two live access tokens are revoked, once.
+    for _ in 0..20 {
+        assert_invalid_token(app.refresh(&first["refresh_token"]).await).await;
+    }
+    assert_eq!(app.revocation_event_count().await, before + 2);
+    assert_eq!(
+        app.revoke(second["refresh_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.revocation_event_count().await, before + 2);
+
+    // Logout revokes the token and its family once; after it, nothing.
+    let third = app.login_ok(&user).await;
+    let access = third["access_token"].as_str().unwrap();
+    let logout = |token: String| {
+        app.client
+            .post(app.url("/api/v1/auth/logout"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(logout(access.to_owned()).await.unwrap().status(), 204);
+    assert_eq!(app.revocation_event_count().await, before + 3);
+    assert_invalid_token(logout(access.to_owned()).await.unwrap()).await;
+    assert_eq!(
+        app.revoke(third["refresh_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.revoke(access).await.status(), 200);
+    assert_eq!(app.revocation_event_count().await, before + 3);
+}
