@@ -29,7 +29,7 @@ impl Server {
             .env("LATCHKEY_LOG__FORMAT", "json")
             .env(
                 "LATCHKEY_LOG__LEVEL",
-                "warn,latchkey::startup=info,latchkey::revocation=info",
+                "warn,latchkey::startup=info,latchkey::access=info",
             )
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

@@ -240,7 +240,7 @@ async fn revoked_keys_do_not_count_towards_the_plan_limit() {
 
     assert!(app
         .state
-        .store
+        .accounts
         .remove_member(company.member.id, company.id, "cli")
         .await
         .unwrap());
