@@ -227,7 +227,7 @@ async fn a_token_that_expires_in_the_verified_cache_becomes_inactive() {
     assert_eq!(app.introspect_ok(&client, &token).await["active"], true);
     assert_eq!(app.introspect_ok(&client, &token).await["active"], true);
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.state.clock.advance(Duration::from_secs(2));
 
     assert_eq!(app.introspect_ok(&client, &token).await, inactive());
 }
@@ -251,7 +251,7 @@ async fn introspection_and_forward_auth_send_no_database_query() {
     // Setup rang the PostgreSQL doorbell; let the follower finish reading.
     let mut before = app.state.store.statements_executed();
     loop {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
         let now = app.state.store.statements_executed();
         if now == before {
             break;
@@ -301,7 +301,9 @@ async fn a_stale_revocation_state_fails_closed_and_recovers() {
     db.execute_unprepared("ALTER TABLE revocation_events RENAME TO revocation_events_away")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    // A read already under way may still succeed; then time passes.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.state.clock.advance(Duration::from_secs(2));
 
     assert_error(
         app.introspect(&client, &token).await,
@@ -327,7 +329,10 @@ async fn a_stale_revocation_state_fails_closed_and_recovers() {
     db.execute_unprepared("ALTER TABLE revocation_events_away RENAME TO revocation_events")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    crate::helpers::eventually("the state to recover", || async {
+        app.state.access.is_fresh()
+    })
+    .await;
     assert_eq!(app.introspect_ok(&client, &token).await["active"], true);
 }
 
