@@ -72,10 +72,10 @@ impl Server {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// `elapsed_ms` of the "revocation state loaded" log line.
+    /// `elapsed_ms` of the "access state loaded" log line.
     pub fn state_load_ms(&self) -> Option<u64> {
         self.logs.lock().unwrap().iter().find_map(|line| {
-            (line["message"] == "revocation state loaded")
+            (line["message"] == "access state loaded")
                 .then(|| line["elapsed_ms"].as_u64())
                 .flatten()
         })
