@@ -6,63 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{
-    assert_error, assert_invalid_token, spawn_app, spawn_app_with, TestApp, TestUser,
-};
-
-const DAY: i64 = 86_400;
-
-impl TestApp {
-    pub async fn create_key(&self, token: &str, company: Uuid, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(&format!("/api/v1/companies/{company}/api-keys")))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn create_key_ok(&self, token: &str, company: Uuid) -> Value {
-        let response = self
-            .create_key(
-                token,
-                company,
-                json!({ "name": "ci", "expires_in": 30 * DAY }),
-            )
-            .await;
-        assert_eq!(response.status(), 201);
-        response.json().await.unwrap()
-    }
-
-    pub async fn list_keys(&self, token: &str, company: Uuid) -> reqwest::Response {
-        self.get(&format!("/api/v1/companies/{company}/api-keys"), token)
-            .await
-    }
-
-    pub async fn delete_key(&self, token: &str, company: Uuid, key: &str) -> reqwest::Response {
-        self.client
-            .delete(self.url(&format!("/api/v1/companies/{company}/api-keys/{key}")))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// A user with the given role in a new company on `plan`, and their login token.
-    pub async fn member_of_new_company(
-        &self,
-        email: &str,
-        plan: &str,
-        role: Role,
-    ) -> (TestUser, Uuid, String) {
-        let user = self.create_user(email).await;
-        let company = self.create_company(plan).await;
-        self.add_member(&user, company, role).await;
-        let token = self.access_token(&user).await;
-        (user, company, token)
-    }
-}
+use crate::helpers::{assert_error, assert_invalid_token, spawn_app, spawn_app_with, DAY};
 
 fn claims_of(token: &str) -> (Value, Value) {
     let mut parts = token.split('.');
