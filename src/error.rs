@@ -191,7 +191,8 @@ impl ResponseError for ApiError {
 }
 
 impl ApiError {
-    pub fn stale_revocation_state() -> Self {
+    /// The access state has not caught up with the log for too long.
+    pub fn stale_access_state() -> Self {
         ApiError::ServiceUnavailable("Revocation state is stale; refusing to vouch for tokens.")
     }
 

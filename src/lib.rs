@@ -1,12 +1,14 @@
 //! latchkey: a standalone authentication service that issues tokens.
 
+pub mod access;
 pub mod cli;
+pub mod clock;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod lifecycle;
 pub mod passwords;
 pub mod private_files;
-pub mod revocation;
 pub mod services;
 pub mod settings;
 pub mod startup;

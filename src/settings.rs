@@ -221,26 +221,105 @@ impl Settings {
         self.plans.get(name)
     }
 
-    /// The longest lifetime any plan gives an API key, in seconds.
-    pub fn longest_key_lifetime_seconds(&self) -> u64 {
+    /// The longest lifetime any plan gives an API key.
+    pub fn longest_key_lifetime(&self) -> chrono::Duration {
         let days = self
             .plans
             .values()
             .map(|p| p.max_lifetime_days)
             .max()
             .unwrap_or(0);
-        days.saturating_mul(86_400)
+        seconds(days.saturating_mul(86_400))
     }
 
     /// How long revocation events are kept: the longest lifetime of any
     /// token (login, refresh or API key), plus leeway.
     pub fn revocation_log_retention(&self) -> chrono::Duration {
-        let seconds = self
-            .tokens
-            .access_ttl_seconds
-            .max(self.tokens.refresh_ttl_seconds)
-            .max(self.longest_key_lifetime_seconds())
-            .saturating_add(self.tokens.leeway_seconds);
-        chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
+        let tokens = &self.tokens;
+        let longest = tokens
+            .access_ttl()
+            .max(tokens.refresh_ttl())
+            .max(self.longest_key_lifetime());
+        longest + tokens.leeway()
+    }
+
+    /// A retired signing key verifies for as long as any token it signed may
+    /// live: the longest of a login token and an API key, plus leeway.
+    pub fn signing_key_verify_grace(&self) -> chrono::Duration {
+        let tokens = &self.tokens;
+        tokens.access_ttl().max(self.longest_key_lifetime()) + tokens.leeway()
+    }
+}
+
+/// The one conversion of a `u64` number of seconds from the settings into a
+/// `chrono::Duration`, saturating where chrono's range ends (validated
+/// settings never come near it).
+pub fn seconds(seconds: u64) -> chrono::Duration {
+    const MAX_SECONDS: i64 = i64::MAX / 1000;
+    chrono::Duration::seconds(i64::try_from(seconds).map_or(MAX_SECONDS, |s| s.min(MAX_SECONDS)))
+}
+
+impl TokenSettings {
+    pub fn access_ttl(&self) -> chrono::Duration {
+        seconds(self.access_ttl_seconds)
+    }
+
+    pub fn refresh_ttl(&self) -> chrono::Duration {
+        seconds(self.refresh_ttl_seconds)
+    }
+
+    pub fn leeway(&self) -> chrono::Duration {
+        seconds(self.leeway_seconds)
+    }
+
+    pub fn verified_cache_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.verified_cache_ttl_seconds)
+    }
+}
+
+impl RevocationSettings {
+    pub fn poll_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.poll_interval_ms)
+    }
+
+    pub fn max_staleness(&self) -> chrono::Duration {
+        seconds(self.max_staleness_seconds)
+    }
+}
+
+impl ApiKeySettings {
+    pub fn last_used_flush_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.last_used_flush_seconds)
+    }
+}
+
+impl PlanSettings {
+    pub fn max_lifetime(&self) -> chrono::Duration {
+        seconds(self.max_lifetime_days.saturating_mul(86_400))
+    }
+
+    /// None: unlimited.
+    pub fn active_key_limit(&self) -> Option<u64> {
+        (self.max_active_keys > 0).then_some(self.max_active_keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{seconds, Settings};
+
+    #[test]
+    fn durations_saturate_instead_of_panicking() {
+        assert_eq!(seconds(90), chrono::Duration::seconds(90));
+        assert_eq!(seconds(u64::MAX), seconds(i64::MAX as u64));
+    }
+
+    #[test]
+    fn retention_and_grace_cover_the_longest_token_plus_leeway() {
+        let settings = Settings::defaults();
+        let leeway = settings.tokens.leeway();
+        let year = settings.longest_key_lifetime();
+        assert_eq!(settings.signing_key_verify_grace(), year + leeway);
+        assert!(settings.revocation_log_retention() >= year + leeway);
     }
 }

@@ -1,95 +1,47 @@
-//! Builds the application: database, keys, revocation state, HTTP server.
+//! Builds the application (database, keys, access state, services, HTTP
+//! server, background tasks) and runs it until it is stopped.
 
 use std::net::TcpListener;
-use std::sync::Arc;
-use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use secrecy::ExposeSecret;
 
+use crate::access::tasks::{spawn_doorbell, spawn_poller, spawn_pruner};
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::http;
-use crate::passwords::PasswordHasher;
-use crate::revocation::{spawn_followers, Follower, FollowerSettings};
+use crate::lifecycle::{stop_requested, BackgroundTasks};
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::Store;
-use crate::throttle::{spawn_forgetting, Throttle};
-use crate::tokens::{
-    crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier, VerifierSettings,
-};
-use crate::usage::{spawn_flusher, KeyUsage};
+use crate::throttle::spawn_forgetting;
+use crate::usage::spawn_flusher;
 
 pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    tasks: BackgroundTasks,
 }
 
 impl Application {
-    /// Connects, migrates, loads keys and revocation state, and binds
-    /// (port 0 picks a free port). The server runs once awaited.
+    /// Connects, migrates, loads keys and the access state, starts the
+    /// background tasks, and binds (port 0 picks a free port). The server
+    /// runs once awaited.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = Store::connect(&settings.database).await?;
+        let store = Store::connect(&settings.database, Clock::system()).await?;
         store.migrate().await?;
-        let state = web::Data::new(build_state(settings, store).await?);
-        spawn_flusher(
-            state.usage.clone(),
-            state.store.clone(),
-            Duration::from_secs(state.settings.api_keys.last_used_flush_seconds),
-        );
-        spawn_forgetting(state.throttle.clone());
-        spawn_followers(
-            state.follower.clone(),
-            Duration::from_millis(state.settings.revocation.poll_interval_ms),
-            state.settings.database.url.expose_secret(),
-        )
-        .await;
-
-        let server_settings = &state.settings.server;
-        let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot bind {}:{} (settings server.host, server.port): {e}",
-                    server_settings.host,
-                    server_settings.port
-                )
-            })?;
-        let port = listener.local_addr()?.port();
-        let max_body = server_settings.max_body_bytes;
-        let workers = server_settings.workers;
-        let app_state = state.clone();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(http::trailing_slash::trim_trailing_slash))
-                .wrap(from_fn(http::content_encoding::refuse_encoded_bodies))
-                .wrap(from_fn(http::request_id::request_id))
-                .app_data(app_state.clone())
-                .app_data(web::PayloadConfig::new(max_body))
-                .app_data(
-                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
-                )
-                .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                    ApiError::Invalid {
-                        attr: None,
-                        detail: e.to_string(),
-                    }
-                    .into()
-                }))
-                .configure(http::routes)
-                .default_service(web::to(http::not_found))
-        });
-        if workers > 0 {
-            server = server.workers(workers);
-        }
-        let server = server.listen(listener)?.run();
+        let state = web::Data::new(AppState::build(settings, store).await?);
+        let tasks = spawn_tasks(&state).await;
+        let (server, port) = http_server(state.clone())?;
         tracing::info!(address = %format!("{}:{port}", state.settings.server.host), "latchkey listening");
         Ok(Application {
             port,
             server,
             state,
+            tasks,
         })
     }
 
@@ -101,60 +53,91 @@ impl Application {
         self.state.clone()
     }
 
+    /// Stops the server gracefully (`stop(true)`): it stops accepting and
+    /// finishes the requests in flight.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped through `handle()`, then stops the background
+    /// tasks and writes the `last_used_at` values still pending.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.tasks.stop().await;
+        self.state.usage.flush(&self.state.store).await;
+        tracing::info!("latchkey stopped");
+        served
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then shuts down as `run_until_stopped`.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.handle();
+        tokio::spawn(async move {
+            stop_requested().await;
+            handle.stop(true).await;
+        });
+        self.run_until_stopped().await
     }
 }
 
-/// Everything a request handler needs, loaded from the database.
-pub async fn build_state(settings: Settings, store: Store) -> anyhow::Result<AppState> {
-    crypto_provider::install();
-    let master = MasterKey::load_or_create(&settings.secrets)?;
-    let keys = Arc::new(KeyRing::load(&store, master, verify_grace(&settings)).await?);
-    let follower_settings = FollowerSettings {
-        max_staleness_seconds: settings.revocation.max_staleness_seconds,
-        leeway_seconds: settings.tokens.leeway_seconds,
-        log_retention: settings.revocation_log_retention(),
-    };
-    let follower = Arc::new(Follower::load(store.clone(), keys.clone(), follower_settings).await?);
-    let issuer = TokenIssuer::new(
-        keys.clone(),
-        settings.issuer.clone(),
-        settings.audience.clone(),
-        settings.tokens.access_ttl_seconds,
+async fn spawn_tasks(state: &web::Data<AppState>) -> BackgroundTasks {
+    let settings = &state.settings;
+    let mut tasks = BackgroundTasks::default();
+    let flush_every = settings.api_keys.last_used_flush_interval();
+    let flusher = spawn_flusher(state.usage.clone(), state.store.clone(), flush_every);
+    tasks.add("usage flusher", flusher);
+    tasks.add(
+        "throttle clean-up",
+        spawn_forgetting(state.throttle.clone()),
     );
-    let verifier = TokenVerifier::new(
-        keys.clone(),
-        VerifierSettings {
-            issuer: &settings.issuer,
-            audience: &settings.audience,
-            leeway_seconds: settings.tokens.leeway_seconds,
-            cache_capacity: settings.tokens.verified_cache_capacity,
-            cache_ttl: Duration::from_secs(settings.tokens.verified_cache_ttl_seconds),
-        },
+    let poll_every = settings.revocation.poll_interval();
+    tasks.add(
+        "log poller",
+        spawn_poller(state.follower.clone(), poll_every),
     );
-    let passwords = PasswordHasher::new(&settings.passwords)?;
-    let throttle = Arc::new(Throttle::new(&settings.throttle));
-    Ok(AppState {
-        revocation: follower.state(),
-        follower,
-        settings: Arc::new(settings),
-        store,
-        keys,
-        issuer,
-        verifier,
-        passwords,
-        usage: Arc::new(KeyUsage::default()),
-        throttle,
-    })
+    tasks.add("pruner", spawn_pruner(state.follower.clone()));
+    let database_url = settings.database.url.expose_secret();
+    if let Some(doorbell) = spawn_doorbell(state.follower.clone(), database_url).await {
+        tasks.add("doorbell", doorbell);
+    }
+    tasks
 }
 
-/// A retired signing key verifies for as long as any token it signed may live.
-pub fn verify_grace(settings: &Settings) -> chrono::Duration {
-    let seconds = settings
-        .tokens
-        .access_ttl_seconds
-        .max(settings.longest_key_lifetime_seconds())
-        .saturating_add(settings.tokens.leeway_seconds);
-    chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 1000))
+/// The HTTP server, bound; signals are ours to handle, not actix's.
+fn http_server(state: web::Data<AppState>) -> anyhow::Result<(Server, u16)> {
+    let server_settings = &state.settings.server;
+    let listener = TcpListener::bind((server_settings.host.as_str(), server_settings.port))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot bind {}:{} (settings server.host, server.port): {e}",
+                server_settings.host,
+                server_settings.port
+            )
+        })?;
+    let port = listener.local_addr()?.port();
+    let max_body = server_settings.max_body_bytes;
+    let workers = server_settings.workers;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(http::trailing_slash::trim_trailing_slash))
+            .wrap(from_fn(http::content_encoding::refuse_encoded_bodies))
+            .wrap(from_fn(http::request_id::request_id))
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::Invalid {
+                    attr: None,
+                    detail: e.to_string(),
+                }
+                .into()
+            }))
+            .configure(http::routes)
+            .default_service(web::to(http::not_found))
+    })
+    .disable_signals();
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok((server.listen(listener)?.run(), port))
 }

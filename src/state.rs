@@ -1,80 +1,136 @@
-//! What every request handler shares.
+//! `AppState`: what every request handler shares. A plain container of the
+//! services and settings, built once at start.
 
 use std::sync::Arc;
 
-use crate::error::ApiError;
+use crate::access::{AccessState, FollowerSettings, LogFollower};
+use crate::clock::Clock;
 use crate::passwords::PasswordHasher;
-use crate::revocation::{Follower, RevocationState};
+use crate::services::{
+    Accounts, ApiKeyAdmin, ApiKeys, EventSink, ForwardAuth, Introspection, Readiness,
+    ServiceClients, Sessions, TokenAuthenticator, TokenRevocation,
+};
 use crate::settings::Settings;
-use crate::store::revocation_events::RevocationEvent;
 use crate::store::Store;
 use crate::throttle::Throttle;
-use crate::tokens::{Claims, KeyRing, TokenIssuer, TokenKind, TokenVerifier};
+use crate::tokens::{
+    crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier, VerifierSettings,
+};
 use crate::usage::KeyUsage;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenRejection {
-    /// Expired, forged, revoked, deleted: the caller learns nothing more.
-    Invalid,
-    /// The revocation state is too old to vouch for any token.
-    Stale,
-}
-
-impl From<TokenRejection> for ApiError {
-    fn from(rejection: TokenRejection) -> Self {
-        match rejection {
-            TokenRejection::Invalid => ApiError::InvalidToken,
-            TokenRejection::Stale => ApiError::stale_revocation_state(),
-        }
-    }
-}
 
 pub struct AppState {
     pub settings: Arc<Settings>,
+    pub clock: Clock,
     pub store: Store,
+    /// The signing keys; the JWKS is read from here.
     pub keys: Arc<KeyRing>,
-    pub issuer: TokenIssuer,
-    pub verifier: TokenVerifier,
-    pub revocation: Arc<RevocationState>,
-    pub follower: Arc<Follower>,
-    pub passwords: PasswordHasher,
+    pub access: Arc<AccessState>,
+    pub follower: Arc<LogFollower>,
     pub usage: Arc<KeyUsage>,
     pub throttle: Arc<Throttle>,
+    pub issuer: Arc<TokenIssuer>,
+    pub authenticator: TokenAuthenticator,
+    pub sessions: Sessions,
+    pub api_keys: ApiKeys,
+    pub key_admin: ApiKeyAdmin,
+    pub introspection: Introspection,
+    pub forward_auth: ForwardAuth,
+    pub revocation: TokenRevocation,
+    pub accounts: Accounts,
+    pub clients: ServiceClients,
+    pub readiness: Readiness,
 }
 
 impl AppState {
-    /// Verifies a token entirely in memory: signature (or the cache of
-    /// verified tokens), lifetime, revocation. Fails closed when the
-    /// revocation state is stale.
-    pub fn check_token(&self, token: &str) -> Result<Arc<Claims>, TokenRejection> {
-        if !self.revocation.is_fresh() {
-            return Err(TokenRejection::Stale);
-        }
-        let claims = self.verifier.verify(token).map_err(|reason| {
-            tracing::debug!(%reason, "token rejected");
-            TokenRejection::Invalid
-        })?;
-        if !self.revocation.is_active(&claims) {
-            tracing::debug!(jti = %claims.jti, "token revoked");
-            return Err(TokenRejection::Invalid);
-        }
-        if claims.kind == TokenKind::Private {
-            self.usage.record(claims.jti);
-        }
-        Ok(claims)
-    }
-
-    /// `check_token` for API requests: the answers are 401 or 503.
-    pub fn authenticate_token(&self, token: &str) -> Result<Arc<Claims>, ApiError> {
-        self.check_token(token).map_err(ApiError::from)
-    }
-
-    /// Puts this instance's own committed write in force before the caller is
-    /// answered, then reads whatever else the log holds.
-    pub async fn apply_local(&self, events: Vec<RevocationEvent>) {
-        self.revocation.apply(events);
-        if let Err(e) = self.follower.catch_up().await {
-            tracing::warn!(error = %e, "cannot read revocation events after a write");
-        }
+    /// Loads the keys and the access state from the database (migrated
+    /// already), and wires every service. `store`'s clock is the clock of
+    /// everything built here.
+    pub async fn build(settings: Settings, store: Store) -> anyhow::Result<AppState> {
+        crypto_provider::install();
+        let clock = store.clock().clone();
+        let master = MasterKey::load_or_create(&settings.secrets)?;
+        let grace = settings.signing_key_verify_grace();
+        let keys = Arc::new(KeyRing::load(&store, master, grace).await?);
+        let follower_settings = FollowerSettings {
+            max_staleness: settings.revocation.max_staleness(),
+            leeway: settings.tokens.leeway(),
+            log_retention: settings.revocation_log_retention(),
+        };
+        let follower = LogFollower::load(
+            store.clone(),
+            keys.clone(),
+            clock.clone(),
+            follower_settings,
+        );
+        let follower = Arc::new(follower.await?);
+        let access = follower.state();
+        let events = EventSink::follower(follower.clone());
+        let tokens = &settings.tokens;
+        let issuer = Arc::new(TokenIssuer::new(
+            keys.clone(),
+            clock.clone(),
+            settings.issuer.clone(),
+            settings.audience.clone(),
+            tokens.access_ttl(),
+        ));
+        let verifier = Arc::new(TokenVerifier::new(
+            keys.clone(),
+            clock.clone(),
+            VerifierSettings {
+                issuer: &settings.issuer,
+                audience: &settings.audience,
+                leeway: tokens.leeway(),
+                cache_capacity: tokens.verified_cache_capacity,
+                cache_ttl: tokens.verified_cache_ttl(),
+            },
+        ));
+        let usage = Arc::new(KeyUsage::new(clock.clone()));
+        let authenticator = TokenAuthenticator::new(verifier, access.clone(), usage.clone());
+        let passwords = Arc::new(PasswordHasher::new(&settings.passwords)?);
+        let throttle = Arc::new(Throttle::new(&settings.throttle));
+        let key_admin =
+            ApiKeyAdmin::new(store.clone(), events.clone(), usage.clone(), clock.clone());
+        let settings = Arc::new(settings);
+        let sessions = Sessions::new(
+            store.clone(),
+            passwords,
+            issuer.clone(),
+            events.clone(),
+            clock.clone(),
+            settings.tokens.refresh_ttl(),
+        );
+        let revocation = TokenRevocation::new(
+            authenticator.clone(),
+            key_admin.clone(),
+            store.clone(),
+            events.clone(),
+            issuer.access_ttl(),
+        );
+        Ok(AppState {
+            api_keys: ApiKeys::new(
+                key_admin.clone(),
+                issuer.clone(),
+                throttle.clone(),
+                settings.clone(),
+            ),
+            introspection: Introspection::new(access.clone(), authenticator.clone()),
+            forward_auth: ForwardAuth::new(authenticator.clone(), access.clone()),
+            accounts: Accounts::new(store.clone(), events.clone()),
+            clients: ServiceClients::new(store.clone(), events),
+            readiness: Readiness::new(store.clone(), access.clone()),
+            settings,
+            clock,
+            store,
+            keys,
+            access,
+            follower,
+            usage,
+            throttle,
+            issuer,
+            authenticator,
+            sessions,
+            key_admin,
+            revocation,
+        })
     }
 }

@@ -49,7 +49,7 @@ impl Throttle {
     }
 }
 
-pub fn spawn_forgetting(throttle: Arc<Throttle>) {
+pub fn spawn_forgetting(throttle: Arc<Throttle>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(FORGET_IDLE_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -57,7 +57,7 @@ pub fn spawn_forgetting(throttle: Arc<Throttle>) {
             ticker.tick().await;
             throttle.forget_idle();
         }
-    });
+    })
 }
 
 #[cfg(test)]

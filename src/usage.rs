@@ -6,18 +6,27 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, DurationRound, Utc};
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::store::Store;
 
-#[derive(Default)]
 pub struct KeyUsage {
+    clock: Clock,
     pending: Mutex<HashMap<Uuid, DateTime<Utc>>>,
 }
 
 impl KeyUsage {
+    pub fn new(clock: Clock) -> Self {
+        KeyUsage {
+            clock,
+            pending: Mutex::default(),
+        }
+    }
+
     pub fn record(&self, key_id: Uuid) {
-        let now = Utc::now();
+        let now = self.clock.now();
         let now = now
             .duration_trunc(chrono::Duration::seconds(1))
             .unwrap_or(now);
@@ -59,7 +68,9 @@ impl KeyUsage {
     }
 }
 
-pub fn spawn_flusher(usage: Arc<KeyUsage>, store: Store, interval: Duration) {
+/// Writes what was collected every `interval`. On shutdown the application
+/// stops this task and flushes once more.
+pub fn spawn_flusher(usage: Arc<KeyUsage>, store: Store, interval: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -68,5 +79,5 @@ pub fn spawn_flusher(usage: Arc<KeyUsage>, store: Store, interval: Duration) {
             ticker.tick().await;
             usage.flush(&store).await;
         }
-    });
+    })
 }

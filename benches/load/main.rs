@@ -1,4 +1,4 @@
-//! Load benchmarks for the figures in DESIGN.md, driven by `benches/run`.
+//! Load benchmarks for the figures in BENCHMARKS.md, driven by `benches/run`.
 //! Each scenario seeds a fresh database through the library, runs the
 //! release binary as its own process and loads it with wrk on this machine.
 //! Results go to BENCHMARKS.md.

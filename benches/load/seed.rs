@@ -3,9 +3,9 @@
 use base64::Engine;
 use chrono::{Duration, Utc};
 use entity::{api_keys, revocation_events};
+use latchkey::clock::Clock;
 use latchkey::domain::{CompanyName, Email, Plan, Role};
 use latchkey::settings::Settings;
-use latchkey::startup::build_state;
 use latchkey::state::AppState;
 use latchkey::store::Store;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -36,7 +36,7 @@ pub async fn base(database_url: &str) -> anyhow::Result<Seeded> {
     let mut settings = Settings::defaults();
     settings.database.url = SecretString::from(database_url.to_owned());
     settings.secrets.master_key = SecretString::from(master_key.clone());
-    let store = Store::connect(&settings.database).await?;
+    let store = Store::connect(&settings.database, Clock::system()).await?;
     store.migrate().await?;
     let plan = Plan::parse("professional_unlimited", &settings)?;
     let company = store
@@ -56,7 +56,7 @@ pub async fn base(database_url: &str) -> anyhow::Result<Seeded> {
             "bench".to_owned(),
         )
         .await?;
-    let state = build_state(settings, store).await?;
+    let state = AppState::build(settings, store).await?;
     Ok(Seeded {
         state,
         master_key,
@@ -82,7 +82,7 @@ pub async fn api_keys(
         for i in chunk {
             let id = Uuid::now_v7();
             if want_tokens {
-                let token = seeded.state.issuer.private(
+                let token = seeded.state.issuer.api_key(
                     id,
                     seeded.user_id,
                     seeded.company_id,

@@ -29,7 +29,7 @@ impl Server {
             .env("LATCHKEY_LOG__FORMAT", "json")
             .env(
                 "LATCHKEY_LOG__LEVEL",
-                "warn,latchkey::startup=info,latchkey::revocation=info",
+                "warn,latchkey::startup=info,latchkey::access=info",
             )
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -72,10 +72,10 @@ impl Server {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// `elapsed_ms` of the "revocation state loaded" log line.
+    /// `elapsed_ms` of the "access state loaded" log line.
     pub fn state_load_ms(&self) -> Option<u64> {
         self.logs.lock().unwrap().iter().find_map(|line| {
-            (line["message"] == "revocation state loaded")
+            (line["message"] == "access state loaded")
                 .then(|| line["elapsed_ms"].as_u64())
                 .flatten()
         })

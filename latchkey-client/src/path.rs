@@ -8,17 +8,20 @@
 //! contains one is refused outright rather than read one way here and another
 //! way behind us:
 //!
-//! - the query (from the first `?`) is cut off first and never names a company;
-//! - the path must start with `/`;
-//! - refused: `%2F`, `%5C`, `%2E` in any case; a raw `\`; a `.` or `..`
-//!   segment; an empty segment (`//`; a single trailing `/` is fine); a raw
-//!   `#`; a `;` anywhere, raw or encoded; a control byte (NUL to 0x1F, 0x7F),
-//!   raw or encoded; a raw byte outside ASCII; a `%` not followed by two hex
-//!   digits; a segment that is not UTF-8 once decoded;
-//! - other escapes are decoded segment by segment (`compan%69es` is
+//! - a raw `#` or control byte (NUL to 0x1F, 0x7F) anywhere, query
+//!   included, is refused: no request carries either;
+//! - the query (from the first `?`) is then cut off and never names a company;
+//! - the path must start with `/` ([`CompanyPath::parse_original_uri`] also
+//!   takes an `http(s)://authority/path` absolute URI and judges its path);
+//! - refused: `%2F`, `%5C`, `%2E` and `%25` (double encoding) in any case; a
+//!   raw `\`; a `.` or `..` segment; an empty segment (`//`; a single
+//!   trailing `/` is fine); a `;` anywhere in the path, raw or encoded; a
+//!   control byte percent-encoded; a raw space or byte outside ASCII; a `%`
+//!   not followed by two hex digits; a segment that is not UTF-8 once decoded;
+//! - other escapes are decoded once, segment by segment (`compan%69es` is
 //!   `companies`), and `companies` is matched without regard to ASCII case;
-//! - a company segment that is not a UUID is named too, as `None`: no token
-//!   reaches it.
+//! - a company segment that is not a UUID in its hyphenated form (the form
+//!   company ids take in paths) is named too, as `None`: no token reaches it.
 //!
 //! This module uses nothing but `std` and `uuid`, so latchkey's own forward
 //! auth can share it.
@@ -51,9 +54,11 @@ pub struct CompanyPath {
 /// Why a path was refused as ambiguous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AmbiguousPath {
-    /// Empty, or not starting with `/`.
+    /// Empty, or not starting with `/` (nor, for an original URI, an
+    /// `http(s)://` absolute URI).
     NotAbsolute,
-    /// `%2F`, `%5C` or `%2E`, in any case.
+    /// `%2F`, `%5C`, `%2E` or `%25`, in any case: a separator, a dot, or
+    /// double encoding.
     EncodedDelimiter,
     /// A raw `\`.
     Backslash,
@@ -69,6 +74,8 @@ pub enum AmbiguousPath {
     ControlByte,
     /// A raw byte outside ASCII.
     NonAscii,
+    /// A raw space.
+    Space,
     /// A `%` not followed by two hex digits.
     BadEscape,
     /// A segment that is not UTF-8 once decoded.
@@ -79,7 +86,7 @@ impl fmt::Display for AmbiguousPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             AmbiguousPath::NotAbsolute => "the path does not start with /",
-            AmbiguousPath::EncodedDelimiter => "the path encodes /, \\ or .",
+            AmbiguousPath::EncodedDelimiter => "the path encodes /, \\, . or %",
             AmbiguousPath::Backslash => "the path contains \\",
             AmbiguousPath::DotSegment => "the path has a . or .. segment",
             AmbiguousPath::EmptySegment => "the path has an empty segment",
@@ -87,6 +94,7 @@ impl fmt::Display for AmbiguousPath {
             AmbiguousPath::PathParameter => "the path contains ;",
             AmbiguousPath::ControlByte => "the path contains a control byte",
             AmbiguousPath::NonAscii => "the path contains a raw non-ASCII byte",
+            AmbiguousPath::Space => "the path contains a raw space",
             AmbiguousPath::BadEscape => "the path has a malformed percent escape",
             AmbiguousPath::NotUtf8 => "the path is not UTF-8 once decoded",
         })
@@ -99,6 +107,9 @@ impl CompanyPath {
     /// Reads a request target (path and optional query, as sent: not decoded).
     pub fn parse(target: impl AsRef<[u8]>) -> Result<CompanyPath, AmbiguousPath> {
         let target = target.as_ref();
+        if let Some(reason) = target.iter().find_map(|&b| refused_anywhere(b)) {
+            return Err(reason);
+        }
         let path = match target.iter().position(|b| *b == b'?') {
             Some(query) => &target[..query],
             None => target,
@@ -122,9 +133,43 @@ impl CompanyPath {
         let companies = decoded
             .windows(2)
             .filter(|pair| pair[0].eq_ignore_ascii_case("companies"))
-            .map(|pair| Uuid::parse_str(&pair[1]).ok())
+            .map(|pair| company_id(&pair[1]))
             .collect();
         Ok(CompanyPath { companies })
+    }
+
+    /// Reads what a gateway says the original request was (`X-Original-URI`,
+    /// `X-Forwarded-Uri`, or the path Envoy appends), as the bytes sent:
+    /// a request target as [`CompanyPath::parse`] reads it, or an
+    /// `http(s)://authority/path` absolute URI, which reaches the backend as
+    /// its path, so its path is what is judged.
+    pub fn parse_original_uri(uri: impl AsRef<[u8]>) -> Result<CompanyPath, AmbiguousPath> {
+        let uri = uri.as_ref();
+        if uri.first() == Some(&b'/') {
+            return Self::parse(uri);
+        }
+        let after_scheme = ["http://", "https://"]
+            .iter()
+            .find_map(|scheme| {
+                let prefix = uri.get(..scheme.len())?;
+                prefix
+                    .eq_ignore_ascii_case(scheme.as_bytes())
+                    .then(|| &uri[scheme.len()..])
+            })
+            .ok_or(AmbiguousPath::NotAbsolute)?;
+        let end = after_scheme
+            .iter()
+            .position(|b| matches!(b, b'/' | b'?'))
+            .unwrap_or(after_scheme.len());
+        let (authority, rest) = after_scheme.split_at(end);
+        if let Some(reason) = authority.iter().find_map(|&b| refused_in_authority(b)) {
+            return Err(reason);
+        }
+        if rest.first() == Some(&b'/') {
+            Self::parse(rest)
+        } else {
+            Self::parse([b"/", rest].concat())
+        }
     }
 
     /// Every company named, in order; `None` for a segment that is not a UUID.
@@ -141,6 +186,34 @@ impl CompanyPath {
     }
 }
 
+/// A byte no request target carries, wherever it is.
+fn refused_anywhere(byte: u8) -> Option<AmbiguousPath> {
+    match byte {
+        b'#' => Some(AmbiguousPath::Fragment),
+        0x00..=0x1f | 0x7f => Some(AmbiguousPath::ControlByte),
+        _ => None,
+    }
+}
+
+/// A byte that makes an absolute URI's authority read two ways.
+fn refused_in_authority(byte: u8) -> Option<AmbiguousPath> {
+    refused_anywhere(byte).or(match byte {
+        b'\\' => Some(AmbiguousPath::Backslash),
+        b';' => Some(AmbiguousPath::PathParameter),
+        b' ' => Some(AmbiguousPath::Space),
+        0x80.. => Some(AmbiguousPath::NonAscii),
+        _ => None,
+    })
+}
+
+/// Only the hyphenated form is a company id: the braced, URN and 32-digit
+/// forms are not how ids appear in paths, so they name no company.
+fn company_id(segment: &str) -> Option<Uuid> {
+    (segment.len() == 36)
+        .then(|| Uuid::try_parse(segment).ok())
+        .flatten()
+}
+
 /// Percent-decodes one segment, refusing whatever could be read two ways.
 fn decode_segment(segment: &[u8]) -> Result<String, AmbiguousPath> {
     let mut out = Vec::with_capacity(segment.len());
@@ -151,13 +224,14 @@ fn decode_segment(segment: &[u8]) -> Result<String, AmbiguousPath> {
                 let high = bytes.next().and_then(hex).ok_or(AmbiguousPath::BadEscape)?;
                 let low = bytes.next().and_then(hex).ok_or(AmbiguousPath::BadEscape)?;
                 match high << 4 | low {
-                    b'/' | b'\\' | b'.' => return Err(AmbiguousPath::EncodedDelimiter),
+                    b'/' | b'\\' | b'.' | b'%' => return Err(AmbiguousPath::EncodedDelimiter),
                     decoded => decoded,
                 }
             }
             b'\\' => return Err(AmbiguousPath::Backslash),
             b'#' => return Err(AmbiguousPath::Fragment),
             0x80.. => return Err(AmbiguousPath::NonAscii),
+            b' ' => return Err(AmbiguousPath::Space),
             raw => raw,
         };
         match byte {
@@ -179,111 +253,4 @@ fn hex(digit: u8) -> Option<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{AmbiguousPath, CompanyPath};
-    use uuid::Uuid;
-
-    const ID: &str = "0193a1b2-0000-7000-8000-000000000001";
-    const OTHER: &str = "0193a1b2-0000-7000-8000-000000000002";
-
-    fn id() -> Uuid {
-        ID.parse().unwrap()
-    }
-
-    #[test]
-    fn names_the_company_however_plainly_spelt() {
-        for target in [
-            format!("/api/v1/companies/{ID}/datasets/"),
-            format!("/api/v1/companies/{ID}/datasets"),
-            format!("/api/v1/companies/{ID}"),
-            format!("/api/v1/compan%69es/{ID}/x?y=1"),
-            format!("/api/v1/COMPANIES/{ID}/x?/companies/{OTHER}"),
-            "/api/v1/companies/%30193a1b2-0000-7000-8000-000000000001/".to_owned(),
-            format!("/api/v1/companies/{}/", ID.to_uppercase()),
-            format!("/api/v1/companies/{}/", ID.replace('-', "")),
-        ] {
-            let path = CompanyPath::parse(&target).unwrap_or_else(|e| panic!("{target}: {e}"));
-            assert_eq!(path.companies(), [Some(id())], "{target}");
-        }
-    }
-
-    #[test]
-    fn paths_without_a_company_name_none() {
-        for target in [
-            "/",
-            "/api/v1/datasets/",
-            "/api/v1/companies/",
-            "/api/v1/companies",
-        ] {
-            let path = CompanyPath::parse(target).unwrap();
-            assert!(path.companies().is_empty(), "{target}");
-            assert!(path.all_reachable(|_| false), "{target}");
-        }
-    }
-
-    #[test]
-    fn a_company_segment_that_is_not_a_uuid_is_reachable_by_no_one() {
-        let path = CompanyPath::parse("/api/v1/companies/acme/datasets/").unwrap();
-        assert_eq!(path.companies(), [None]);
-        assert!(!path.all_reachable(|_| true));
-    }
-
-    #[test]
-    fn every_company_named_must_be_reachable() {
-        let path = CompanyPath::parse(format!("/companies/{ID}/companies/{OTHER}/")).unwrap();
-        assert_eq!(path.companies().len(), 2);
-        assert!(!path.all_reachable(|c| c == id()));
-        assert!(path.all_reachable(|_| true));
-    }
-
-    #[test]
-    fn ambiguous_paths_are_refused_with_their_reason() {
-        use AmbiguousPath::*;
-        let cases: &[(&str, AmbiguousPath)] = &[
-            ("", NotAbsolute),
-            ("api/v1/companies/x", NotAbsolute),
-            ("http://host/api/v1/companies/x", NotAbsolute),
-            ("/api/v1/companies/a%2F..%2Fb", EncodedDelimiter),
-            ("/api/v1/companies/a%2f..%2fb", EncodedDelimiter),
-            ("/api/v1/companies/a%5Cb", EncodedDelimiter),
-            ("/api/v1/companies/a%5cb", EncodedDelimiter),
-            ("/api/v1/%2E%2E/companies/x", EncodedDelimiter),
-            ("/api/v1/%2e/companies/x", EncodedDelimiter),
-            ("/api/v1/companies/a\\..\\b", Backslash),
-            ("/api/v1/../companies/x", DotSegment),
-            ("/api/v1/./companies/x", DotSegment),
-            ("/api/v1/companies/x/..", DotSegment),
-            ("/api/v1//companies/x", EmptySegment),
-            ("//api/v1/companies/x", EmptySegment),
-            ("/api/v1/companies/x//", EmptySegment),
-            ("/api/v1/companies/x#/companies/y", Fragment),
-            ("/api/v1/companies;x=1/y", PathParameter),
-            ("/api/v1/companies/x;/y", PathParameter),
-            ("/api/v1/companies/x%3B/y", PathParameter),
-            ("/api/v1/companies/x%3b/y", PathParameter),
-            ("/api/v1/companies/x%00/y", ControlByte),
-            ("/api/v1/companies/x\0/y", ControlByte),
-            ("/api/v1/companies/x%0A/y", ControlByte),
-            ("/api/v1/companies/x\t/y", ControlByte),
-            ("/api/v1/companies/x%7F/y", ControlByte),
-            ("/api/v1/companies/x%/y", BadEscape),
-            ("/api/v1/companies/x%4/y", BadEscape),
-            ("/api/v1/companies/x%zz/y", BadEscape),
-            ("/api/v1/companies/x%C3/y", NotUtf8),
-            ("/api/v1/companies/x%FF/y", NotUtf8),
-        ];
-        for (target, reason) in cases {
-            assert_eq!(CompanyPath::parse(target), Err(*reason), "{target:?}");
-        }
-        assert_eq!(
-            CompanyPath::parse(b"/api/v1/compa\xc3\xb1ies/x"),
-            Err(NonAscii)
-        );
-    }
-
-    #[test]
-    fn decoded_non_ascii_utf8_is_fine() {
-        let path = CompanyPath::parse(format!("/caf%C3%A9/companies/{ID}/")).unwrap();
-        assert_eq!(path.companies(), [Some(id())]);
-    }
-}
+mod tests;

@@ -9,19 +9,27 @@ use serde_json::json;
 use super::output::{print, table};
 use super::{connect, CompanyCommand, MemberCommand, UserCommand, CLI_ACTOR};
 use crate::domain::{CompanyName, Email, Password, Plan};
+use crate::services::{Accounts, EventSink};
 use crate::settings::Settings;
+
+async fn accounts(settings: &Settings) -> anyhow::Result<Accounts> {
+    Ok(Accounts::new(
+        connect(settings).await?,
+        EventSink::log_only(),
+    ))
+}
 
 pub async fn company(
     command: CompanyCommand,
     settings: &Settings,
     json: bool,
 ) -> anyhow::Result<()> {
-    let store = connect(settings).await?;
+    let accounts = accounts(settings).await?;
     match command {
         CompanyCommand::Create { name, plan } => {
             let name = CompanyName::parse(&name).context("invalid --name")?;
             let plan = Plan::parse(&plan, settings).context("invalid --plan")?;
-            let company = store.create_company(&name, &plan).await?;
+            let company = accounts.create_company(&name, &plan).await?;
             let out = json!({ "id": company.id, "name": company.name, "plan": company.plan });
             print(json, &out, || {
                 table(
@@ -36,7 +44,7 @@ pub async fn company(
         }
         CompanyCommand::SetPlan { company_id, plan } => {
             let plan = Plan::parse(&plan, settings).context("invalid PLAN")?;
-            if !store.set_company_plan(company_id, &plan).await? {
+            if !accounts.set_plan(company_id, &plan).await? {
                 bail!("no company with id {company_id}");
             }
             let out = json!({ "id": company_id, "plan": plan.as_str() });
@@ -49,16 +57,12 @@ pub async fn company(
 }
 
 pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyhow::Result<()> {
-    let store = connect(settings).await?;
+    let accounts = accounts(settings).await?;
     match command {
         UserCommand::Create { email, admin } => {
             let email = Email::parse(&email).context("invalid --email")?;
             let password = Password::parse(read_password()?).context("invalid password")?;
-            let hash = tokio::task::spawn_blocking(move || {
-                crate::passwords::hash_blocking(password.secret())
-            })
-            .await??;
-            let user = store.create_user(&email, hash, admin).await?;
+            let user = accounts.create_user(&email, password, admin).await?;
             let out = json!({ "id": user.id, "email": user.email });
             print(json, &out, || {
                 table(
@@ -72,7 +76,7 @@ pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyh
             });
         }
         UserCommand::Disable { user_id } => {
-            if !store.disable_user(user_id, CLI_ACTOR).await? {
+            if !accounts.disable_user(user_id, CLI_ACTOR).await? {
                 bail!("no user with id {user_id}");
             }
             print(json, &json!({ "id": user_id, "disabled": true }), || {
@@ -80,7 +84,7 @@ pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyh
             });
         }
         UserCommand::RevokeTokens { user_id } => {
-            if !store.revoke_user_tokens(user_id, CLI_ACTOR).await? {
+            if !accounts.revoke_user_tokens(user_id, CLI_ACTOR).await? {
                 bail!("no user with id {user_id}");
             }
             let out = json!({ "id": user_id, "tokens_revoked": true });
@@ -93,21 +97,21 @@ pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyh
 }
 
 pub async fn member(command: MemberCommand, settings: &Settings, json: bool) -> anyhow::Result<()> {
-    let store = connect(settings).await?;
+    let accounts = accounts(settings).await?;
     match command {
         MemberCommand::Add {
             company,
             user,
             role,
         } => {
-            store.add_member(user, company, role).await?;
+            accounts.add_member(user, company, role).await?;
             let out = json!({ "user_id": user, "company_id": company, "role": role.as_str() });
             print(json, &out, || {
                 format!("{user} is now {} of {company}.", role.as_str())
             });
         }
         MemberCommand::Remove { company, user } => {
-            if !store.remove_member(user, company, CLI_ACTOR).await? {
+            if !accounts.remove_member(user, company, CLI_ACTOR).await? {
                 bail!("{user} is not a member of {company}");
             }
             let out = json!({ "user_id": user, "company_id": company, "removed": true });

@@ -4,11 +4,12 @@ use serde_json::json;
 
 use super::connect;
 use super::output::{print, table};
+use crate::services::AuditLog;
 use crate::settings::Settings;
 
 pub async fn list(limit: u64, settings: &Settings, json: bool) -> anyhow::Result<()> {
-    let store = connect(settings).await?;
-    let events = store.recent_audit_events(limit.min(10_000)).await?;
+    let audit = AuditLog::new(connect(settings).await?);
+    let events = audit.recent(limit).await?;
     let rows: Vec<serde_json::Value> = events
         .iter()
         .map(|e| {

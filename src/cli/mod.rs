@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::domain::Role;
 use crate::settings::Settings;
 use crate::startup::Application;
@@ -162,7 +163,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Serve => {
             Application::build(settings)
                 .await?
-                .run_until_stopped()
+                .run_until_signalled()
                 .await?
         }
         Command::Migrate => {
@@ -183,7 +184,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 }
 
 pub(crate) async fn connect(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(&settings.database).await?;
+    let store = Store::connect(&settings.database, Clock::system()).await?;
     store.migrate().await?;
     Ok(store)
 }

@@ -1,18 +1,18 @@
 //! Parsed, validated values. Each is built once at the edge, so the rest of
 //! the code never sees an unchecked email, password, plan or name.
 
+mod access_event;
 mod email;
 mod expiry;
 mod names;
-mod original_uri;
 mod password;
 mod plan;
 mod role;
 
+pub use access_event::{AccessEvent, ActiveKey};
 pub use email::Email;
 pub use expiry::Expiry;
 pub use names::{CompanyName, KeyName};
-pub use original_uri::{AmbiguousPath, OriginalUri};
 pub use password::Password;
 pub use plan::Plan;
 pub use role::Role;

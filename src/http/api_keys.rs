@@ -6,10 +6,12 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::no_store;
-use super::extractors::{ApiJson, Authenticated, ClientInfo};
+use super::extractors::{ApiJson, Authenticated};
+use super::responses::no_store;
 use crate::domain::KeyName;
-use crate::services::api_keys::{self, Origin, RequestedExpiry};
+use crate::error::ApiError;
+use crate::services::api_keys::RequestedExpiry;
+use crate::services::Origin;
 use crate::state::AppState;
 use crate::Result;
 
@@ -20,22 +22,13 @@ pub struct CreateKeyRequest {
     expires_in: Option<i64>,
 }
 
-impl From<ClientInfo> for Origin {
-    fn from(client: ClientInfo) -> Self {
-        Origin {
-            ip: client.ip,
-            user_agent: client.user_agent,
-        }
-    }
-}
-
 #[tracing::instrument(name = "create_api_key", skip_all, fields(company_id = %path))]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authenticated,
     path: web::Path<Uuid>,
     body: ApiJson<CreateKeyRequest>,
-    client: ClientInfo,
+    origin: Origin,
 ) -> Result<HttpResponse> {
     auth.require_short_lived()?;
     let CreateKeyRequest {
@@ -43,13 +36,15 @@ pub async fn create(
         expires_at,
         expires_in,
     } = body.0;
-    let name = KeyName::parse(&name).map_err(|e| crate::error::ApiError::invalid("name", e.0))?;
+    let name = KeyName::parse(&name).map_err(|e| ApiError::invalid("name", e.0))?;
     let requested = RequestedExpiry {
         expires_at,
         expires_in,
     };
-    let created =
-        api_keys::create(&state, &auth.claims, *path, name, requested, client.into()).await?;
+    let api_keys = &state.api_keys;
+    let created = api_keys
+        .create(&auth.claims, *path, name, requested, origin)
+        .await?;
     Ok(no_store(StatusCode::CREATED).json(created))
 }
 
@@ -58,7 +53,7 @@ pub async fn list(
     auth: Authenticated,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse> {
-    let keys = api_keys::list(&state, &auth.claims, *path).await?;
+    let keys = state.api_keys.list(&auth.claims, *path).await?;
     Ok(HttpResponse::Ok().json(json!({ "count": keys.len(), "results": keys })))
 }
 
@@ -68,7 +63,7 @@ pub async fn show(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse> {
     let (company_id, key_id) = path.into_inner();
-    let key = api_keys::get(&state, &auth.claims, company_id, key_id).await?;
+    let key = state.api_keys.get(&auth.claims, company_id, key_id).await?;
     Ok(HttpResponse::Ok().json(key))
 }
 
@@ -77,9 +72,12 @@ pub async fn delete(
     state: web::Data<AppState>,
     auth: Authenticated,
     path: web::Path<(Uuid, Uuid)>,
-    client: ClientInfo,
+    origin: Origin,
 ) -> Result<HttpResponse> {
     let (company_id, key_id) = path.into_inner();
-    api_keys::delete(&state, &auth.claims, company_id, key_id, client.into()).await?;
+    let api_keys = &state.api_keys;
+    api_keys
+        .delete(&auth.claims, company_id, key_id, origin)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

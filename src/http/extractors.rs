@@ -1,5 +1,6 @@
-//! Request extractors: bodies parsed with field-level errors, bearer tokens
-//! verified against keys and revocation state held in memory.
+//! Request extractors: bodies parsed with field-level errors, the bearer
+//! token (checked by `TokenAuthenticator`), HTTP Basic client credentials,
+//! and where a request came from.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,6 +12,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::services::Origin;
 use crate::state::AppState;
 use crate::tokens::{Claims, TokenKind};
 
@@ -79,14 +81,22 @@ fn first_sentence(e: &serde_json::Error) -> String {
     }
 }
 
-/// The bearer token of the request, if any, without verifying it.
-pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+/// The bearer token of the request, not yet checked: `not_authenticated`
+/// without an `Authorization` header, `invalid_token` with one that holds
+/// no bearer token.
+pub fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::NotAuthenticated)?;
+    let token = value.to_str().ok().and_then(|value| {
+        let (scheme, token) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty())
+    });
+    token.ok_or(ApiError::InvalidToken)
 }
 
 /// A caller holding a valid, unrevoked token of either kind.
@@ -98,7 +108,7 @@ impl Authenticated {
     pub fn require_short_lived(&self) -> Result<(), ApiError> {
         match self.claims.kind {
             TokenKind::ShortLived => Ok(()),
-            TokenKind::Private => Err(ApiError::ShortLivedTokenRequired),
+            TokenKind::ApiKey => Err(ApiError::ShortLivedTokenRequired),
         }
     }
 }
@@ -116,21 +126,14 @@ fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
-    if req.headers().get(header::AUTHORIZATION).is_none() {
-        return Err(ApiError::NotAuthenticated);
-    }
-    let token = bearer_token(req).ok_or(ApiError::InvalidToken)?;
-    let claims = state.authenticate_token(token)?;
+    let token = bearer_token(req)?;
+    let claims = state.authenticator.authenticate(token)?;
     Ok(Authenticated { claims })
 }
 
-/// Where a request came from, for the audit log.
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl FromRequest for ClientInfo {
+/// Where a request came from, for the audit log: the peer address and a
+/// bounded `User-Agent`.
+impl FromRequest for Origin {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
@@ -141,7 +144,7 @@ impl FromRequest for ClientInfo {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect());
-        std::future::ready(Ok(ClientInfo { ip, user_agent }))
+        std::future::ready(Ok(Origin { ip, user_agent }))
     }
 }
 
@@ -154,8 +157,12 @@ pub struct BasicCredentials {
 
 impl BasicCredentials {
     pub fn from_request(req: &HttpRequest) -> Option<Self> {
+        Self::parse(req.headers().get(header::AUTHORIZATION)?.to_str().ok()?)
+    }
+
+    /// Reads an `Authorization` header value.
+    pub fn parse(value: &str) -> Option<Self> {
         use base64::Engine;
-        let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
         let (scheme, encoded) = value.split_once(' ')?;
         if !scheme.eq_ignore_ascii_case("basic") {
             return None;
@@ -187,5 +194,56 @@ impl BasicCredentials {
 
     pub fn client_secret(&self) -> &str {
         &self.decoded[self.colon + 1..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    use super::BasicCredentials;
+
+    fn basic(raw: &str) -> String {
+        format!("Basic {}", STANDARD.encode(raw))
+    }
+
+    fn parsed(value: &str) -> Option<(String, String)> {
+        BasicCredentials::parse(value)
+            .map(|c| (c.client_id().to_owned(), c.client_secret().to_owned()))
+    }
+
+    #[test]
+    fn plain_credentials_split_at_the_first_colon() {
+        let pair = |id: &str, secret: &str| Some((id.to_owned(), secret.to_owned()));
+        assert_eq!(parsed(&basic("billing:s3cret")), pair("billing", "s3cret"));
+        assert_eq!(parsed(&basic("billing:a:b")), pair("billing", "a:b"));
+        assert_eq!(parsed(&basic("billing:")), pair("billing", ""));
+        assert_eq!(
+            parsed(&format!("bAsIc   {}", STANDARD.encode("a:b"))),
+            pair("a", "b")
+        );
+    }
+
+    #[test]
+    fn each_part_is_form_decoded() {
+        let value = basic("my%20client:p%3As+s");
+        assert_eq!(
+            parsed(&value),
+            Some(("my client".to_owned(), "p:s s".to_owned()))
+        );
+    }
+
+    #[test]
+    fn anything_else_is_no_credentials() {
+        for value in [
+            "Bearer abc".to_owned(),
+            "Basic".to_owned(),
+            "Basic !!!notbase64".to_owned(),
+            basic("no colon here"),
+            format!("Basic {}", STANDARD.encode([0xff, b':', b'x'])),
+        ] {
+            assert_eq!(parsed(&value), None, "{value}");
+        }
     }
 }

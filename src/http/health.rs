@@ -3,7 +3,6 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::error::ApiError;
 use crate::state::AppState;
 use crate::Result;
 
@@ -11,18 +10,11 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers and the revocation state is fresh.
+/// Ready when the database answers and the access state is fresh.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
-    if state.store.ping().await.is_err() {
-        return Err(ApiError::ServiceUnavailable("The database is unreachable."));
-    }
-    if !state.revocation.is_fresh() {
-        return Err(ApiError::ServiceUnavailable(
-            "The revocation state is stale.",
-        ));
-    }
+    let staleness_ms = state.readiness.check().await?;
     Ok(HttpResponse::Ok().json(json!({
         "status": "ready",
-        "revocation_staleness_ms": state.revocation.staleness_ms(),
+        "revocation_staleness_ms": staleness_ms,
     })))
 }

@@ -8,7 +8,9 @@ pub mod forward_auth;
 pub mod health;
 pub mod introspection;
 pub mod request_id;
+pub mod responses;
 pub mod revocation;
+pub mod token_form;
 pub mod trailing_slash;
 pub mod well_known;
 

@@ -1,18 +1,27 @@
-//! API keys: who may create, see and delete them, and under which plan.
+//! API keys: members create, see and delete their company's keys
+//! (`ApiKeys`); ops and the RFC 7009 endpoint list and delete any key
+//! (`ApiKeyAdmin`). Both show a key as a `KeyView`.
 
-use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use entity::api_keys;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::access::role_in_company;
+use super::events::EventSink;
+use super::Origin;
+use crate::clock::Clock;
 use crate::domain::{Expiry, KeyName, Role};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::settings::Settings;
 use crate::store::api_keys::{CreateKeyError, KeyFilter, NewApiKey};
 use crate::store::audit::AuditEntry;
-use crate::store::revocation_events::RevocationEvent;
-use crate::throttle::RetryAfter;
-use crate::tokens::Claims;
+use crate::store::Store;
+use crate::throttle::{RetryAfter, Throttle};
+use crate::tokens::{Claims, TokenIssuer};
+use crate::usage::KeyUsage;
 use crate::Result;
 
 /// How the expiry was asked for, before the plan's limit is known.
@@ -21,13 +30,7 @@ pub struct RequestedExpiry {
     pub expires_in: Option<i64>,
 }
 
-/// Where the request came from, for the audit log.
-#[derive(Default)]
-pub struct Origin {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
+/// A key just created: the only time its token is shown.
 #[derive(Serialize)]
 pub struct CreatedKey {
     pub id: Uuid,
@@ -38,15 +41,17 @@ pub struct CreatedKey {
     pub expires_at: DateTime<Utc>,
 }
 
+/// One key as listed, by the API and by the CLI.
 #[derive(Serialize)]
 pub struct KeyView {
     pub id: Uuid,
+    pub company_id: Uuid,
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_by: Uuid,
-    pub status: &'static str,
+    pub status: KeyStatus,
     /// Set only on a key ended by a member removal, a user disabled or
     /// `revoke-tokens`: when, by whom, why.
     pub revoked_at: Option<DateTime<Utc>>,
@@ -54,205 +59,259 @@ pub struct KeyView {
     pub revoked_reason: Option<String>,
 }
 
-/// The caller's role in the company. A company the caller cannot reach is
-/// not found, exactly like one that does not exist.
-async fn role(state: &AppState, caller: &Claims, company_id: Uuid) -> Result<Role> {
-    if caller.company_id.is_some_and(|own| own != company_id) {
-        return Err(ApiError::NotFound);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    Active,
+    Expired,
+    /// Ended without being deleted.
+    Revoked,
+}
+
+impl KeyStatus {
+    /// `revoked` once ended without being deleted, otherwise `active` until
+    /// the key's fixed expiry and `expired` after.
+    pub fn of(key: &api_keys::Model, now: DateTime<Utc>) -> Self {
+        if key.revoked_at.is_some() {
+            KeyStatus::Revoked
+        } else if key.expires_at > now {
+            KeyStatus::Active
+        } else {
+            KeyStatus::Expired
+        }
     }
-    state
-        .store
-        .role_in_company(caller.sub, company_id)
-        .await?
-        .ok_or(ApiError::NotFound)
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+}
+
+/// Listing and deleting any key, whoever asks: for ops (the CLI, later the
+/// admin API) and for RFC 7009, where holding the token is enough.
+#[derive(Clone)]
+pub struct ApiKeyAdmin {
+    store: Store,
+    events: EventSink,
+    usage: Arc<KeyUsage>,
+    clock: Clock,
+}
+
+impl ApiKeyAdmin {
+    pub fn new(store: Store, events: EventSink, usage: Arc<KeyUsage>, clock: Clock) -> Self {
+        ApiKeyAdmin {
+            store,
+            events,
+            usage,
+            clock,
+        }
+    }
+
+    /// Keys that are not deleted, newest first.
+    pub async fn list(&self, filter: KeyFilter) -> Result<Vec<KeyView>> {
+        let keys = self.store.list_api_keys(filter).await?;
+        Ok(keys.into_iter().map(|key| self.view(key)).collect())
+    }
+
+    /// A key that is not deleted, by id alone.
+    pub async fn find(&self, key_id: Uuid) -> Result<Option<KeyView>> {
+        let key = self.store.find_api_key_by_id(key_id).await?;
+        Ok(key
+            .filter(|k| k.deleted_at.is_none())
+            .map(|key| self.view(key)))
+    }
+
+    /// Deletes a key for good and puts that in force here before returning.
+    /// False if it was already gone.
+    pub async fn delete(
+        &self,
+        key_id: Uuid,
+        deleted_by: Option<Uuid>,
+        audit: AuditEntry,
+    ) -> Result<bool> {
+        let events = self.store.delete_api_key(key_id, deleted_by, audit).await?;
+        let deleted = !events.is_empty();
+        if deleted {
+            self.events.put_in_force(events).await;
+        }
+        Ok(deleted)
+    }
+
+    /// The row as listed, with a use not yet written counted in.
+    fn view(&self, key: api_keys::Model) -> KeyView {
+        let last_used_at = key.last_used_at.max(self.usage.pending(key.id));
+        KeyView {
+            status: KeyStatus::of(&key, self.clock.now()),
+            id: key.id,
+            company_id: key.company_id,
+            name: key.name,
+            created_at: key.created_at,
+            expires_at: key.expires_at,
+            last_used_at,
+            created_by: key.user_id,
+            revoked_at: key.revoked_at,
+            revoked_by: key.revoked_by,
+            revoked_reason: key.revoked_reason,
+        }
+    }
+}
+
+/// A company's keys, as its members see them: owners and admins reach
+/// every key of the company, members their own.
+pub struct ApiKeys {
+    admin: ApiKeyAdmin,
+    store: Store,
+    issuer: Arc<TokenIssuer>,
+    throttle: Arc<Throttle>,
+    settings: Arc<Settings>,
+    clock: Clock,
+}
+
+impl ApiKeys {
+    pub fn new(
+        admin: ApiKeyAdmin,
+        issuer: Arc<TokenIssuer>,
+        throttle: Arc<Throttle>,
+        settings: Arc<Settings>,
+    ) -> Self {
+        ApiKeys {
+            store: admin.store.clone(),
+            clock: admin.clock.clone(),
+            admin,
+            issuer,
+            throttle,
+            settings,
+        }
+    }
+
+    pub async fn create(
+        &self,
+        caller: &Claims,
+        company_id: Uuid,
+        name: KeyName,
+        requested: RequestedExpiry,
+        origin: Origin,
+    ) -> Result<CreatedKey> {
+        self.throttle
+            .key_creation(caller.sub)
+            .map_err(|RetryAfter(seconds)| ApiError::Throttled {
+                retry_after_seconds: seconds,
+            })?;
+        role_in_company(&self.store, caller, company_id).await?;
+        let company = self
+            .store
+            .find_company(company_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let plan = self
+            .settings
+            .plan(&company.plan)
+            .filter(|p| p.api_keys)
+            .ok_or(ApiError::PlanNotAllowed)?;
+        let expiry = Expiry::parse(
+            requested.expires_at.as_deref(),
+            requested.expires_in,
+            self.clock.now(),
+            plan.max_lifetime(),
+        )?;
+        let key_id = self.clock.new_v7();
+        let audit = AuditEntry {
+            details: Some(serde_json::json!({ "name": name.as_str(), "expires_at": expiry.at() })),
+            ..origin.audit(
+                caller.sub.to_string(),
+                "api_key.created",
+                Some(company_id),
+                key_id,
+            )
+        };
+        let new_key = NewApiKey {
+            id: key_id,
+            company_id,
+            user_id: caller.sub,
+            name,
+            expiry,
+            creator_token_issued_at_ms: caller.issued_at_ms(),
+        };
+        let created = self
+            .store
+            .create_api_key(new_key, plan.active_key_limit(), audit)
+            .await
+            .map_err(|e| match e {
+                CreateKeyError::LimitReached => ApiError::ApiKeyLimitReached,
+                CreateKeyError::UnknownCompany | CreateKeyError::NotAMember => ApiError::NotFound,
+                CreateKeyError::CreatorRevoked => ApiError::InvalidToken,
+                CreateKeyError::Db(e) => e.into(),
+            })?;
+        let key = created.value;
+        let token = self
+            .issuer
+            .api_key(key.id, key.user_id, key.company_id, key.expires_at)?;
+        self.admin.events.put_in_force(created.events).await;
+        Ok(CreatedKey {
+            id: key.id,
+            name: key.name,
+            company_id,
+            token: token.token,
+            created_at: key.created_at,
+            expires_at: key.expires_at,
+        })
+    }
+
+    pub async fn list(&self, caller: &Claims, company_id: Uuid) -> Result<Vec<KeyView>> {
+        let role = role_in_company(&self.store, caller, company_id).await?;
+        let user_id = (!role.manages_company()).then_some(caller.sub);
+        self.admin
+            .list(KeyFilter {
+                company_id: Some(company_id),
+                user_id,
+            })
+            .await
+    }
+
+    pub async fn get(&self, caller: &Claims, company_id: Uuid, key_id: Uuid) -> Result<KeyView> {
+        let key = self.reachable_key(caller, company_id, key_id).await?;
+        Ok(self.admin.view(key))
+    }
+
+    pub async fn delete(
+        &self,
+        caller: &Claims,
+        company_id: Uuid,
+        key_id: Uuid,
+        origin: Origin,
+    ) -> Result<()> {
+        self.reachable_key(caller, company_id, key_id).await?;
+        let audit = origin.audit(
+            caller.sub.to_string(),
+            "api_key.deleted",
+            Some(company_id),
+            key_id,
+        );
+        self.admin
+            .delete(key_id, Some(caller.sub), audit)
+            .await?
+            .then_some(())
+            .ok_or(ApiError::NotFound)
+    }
+
+    /// A key of the company that the caller reaches, or not found.
+    async fn reachable_key(
+        &self,
+        caller: &Claims,
+        company_id: Uuid,
+        key_id: Uuid,
+    ) -> Result<api_keys::Model> {
+        let role = role_in_company(&self.store, caller, company_id).await?;
+        let key = self.store.find_api_key(company_id, key_id).await?;
+        key.filter(|k| reaches(role, caller, k))
+            .ok_or(ApiError::NotFound)
+    }
 }
 
 /// Owners and admins reach every key of the company; members their own.
 fn reaches(role: Role, caller: &Claims, key: &api_keys::Model) -> bool {
     role.manages_company() || key.user_id == caller.sub
-}
-
-pub async fn create(
-    state: &AppState,
-    caller: &Claims,
-    company_id: Uuid,
-    name: KeyName,
-    requested: RequestedExpiry,
-    origin: Origin,
-) -> Result<CreatedKey> {
-    state
-        .throttle
-        .key_creation(caller.sub)
-        .map_err(|RetryAfter(seconds)| ApiError::Throttled {
-            retry_after_seconds: seconds,
-        })?;
-    role(state, caller, company_id).await?;
-    let company = state
-        .store
-        .find_company(company_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let plan = state
-        .settings
-        .plan(&company.plan)
-        .filter(|p| p.api_keys)
-        .ok_or(ApiError::PlanNotAllowed)?;
-    let longest = Duration::days(i64::try_from(plan.max_lifetime_days).unwrap_or(36_500));
-    let expiry = Expiry::parse(
-        requested.expires_at.as_deref(),
-        requested.expires_in,
-        Utc::now(),
-        longest,
-    )?;
-    let max_active = (plan.max_active_keys > 0).then_some(plan.max_active_keys);
-    let key_id = Uuid::now_v7();
-    let audit = AuditEntry {
-        actor: caller.sub.to_string(),
-        company_id: Some(company_id),
-        action: "api_key.created",
-        target: Some(key_id.to_string()),
-        ip: origin.ip,
-        user_agent: origin.user_agent,
-        outcome: "success",
-        details: Some(serde_json::json!({ "name": name.as_str(), "expires_at": expiry.at() })),
-    };
-    let new_key = NewApiKey {
-        id: key_id,
-        company_id,
-        user_id: caller.sub,
-        name,
-        expiry,
-        creator_token_issued_at_ms: caller.issued_at_ms(),
-    };
-    let key = state
-        .store
-        .create_api_key(new_key, max_active, audit)
-        .await
-        .map_err(|e| match e {
-            CreateKeyError::LimitReached => ApiError::ApiKeyLimitReached,
-            CreateKeyError::UnknownCompany | CreateKeyError::NotAMember => ApiError::NotFound,
-            CreateKeyError::CreatorRevoked => ApiError::InvalidToken,
-            CreateKeyError::Db(e) => e.into(),
-        })?;
-    let token = state
-        .issuer
-        .private(key.id, key.user_id, key.company_id, key.expires_at)?;
-    state
-        .apply_local(vec![RevocationEvent::KeyCreated {
-            key_id: key.id,
-            company_id,
-            user_id: key.user_id,
-            expires_at: key.expires_at,
-        }])
-        .await;
-    Ok(CreatedKey {
-        id: key.id,
-        name: key.name,
-        company_id,
-        token: token.token,
-        created_at: key.created_at,
-        expires_at: key.expires_at,
-    })
-}
-
-pub async fn list(state: &AppState, caller: &Claims, company_id: Uuid) -> Result<Vec<KeyView>> {
-    let role = role(state, caller, company_id).await?;
-    let user_id = (!role.manages_company()).then_some(caller.sub);
-    let keys = state
-        .store
-        .list_api_keys(KeyFilter {
-            company_id: Some(company_id),
-            user_id,
-        })
-        .await?;
-    Ok(keys.into_iter().map(|key| view(state, key)).collect())
-}
-
-pub async fn get(
-    state: &AppState,
-    caller: &Claims,
-    company_id: Uuid,
-    key_id: Uuid,
-) -> Result<KeyView> {
-    let role = role(state, caller, company_id).await?;
-    let key = state.store.find_api_key(company_id, key_id).await?;
-    let key = key
-        .filter(|k| reaches(role, caller, k))
-        .ok_or(ApiError::NotFound)?;
-    Ok(view(state, key))
-}
-
-pub async fn delete(
-    state: &AppState,
-    caller: &Claims,
-    company_id: Uuid,
-    key_id: Uuid,
-    origin: Origin,
-) -> Result<()> {
-    let role = role(state, caller, company_id).await?;
-    let key = state.store.find_api_key(company_id, key_id).await?;
-    key.filter(|k| reaches(role, caller, k))
-        .ok_or(ApiError::NotFound)?;
-    let audit = AuditEntry {
-        actor: caller.sub.to_string(),
-        company_id: Some(company_id),
-        action: "api_key.deleted",
-        target: Some(key_id.to_string()),
-        ip: origin.ip,
-        user_agent: origin.user_agent,
-        outcome: "success",
-        details: None,
-    };
-    revoke(state, key_id, Some(caller.sub), audit)
-        .await?
-        .then_some(())
-        .ok_or(ApiError::NotFound)
-}
-
-/// Deletes a key for good and puts that in force here before returning.
-/// False if it was already gone.
-pub async fn revoke(
-    state: &AppState,
-    key_id: Uuid,
-    deleted_by: Option<Uuid>,
-    audit: AuditEntry,
-) -> Result<bool> {
-    let event = state
-        .store
-        .delete_api_key(key_id, deleted_by, audit)
-        .await?;
-    let deleted = event.is_some();
-    if let Some(event) = event {
-        state.apply_local(vec![event]).await;
-    }
-    Ok(deleted)
-}
-
-pub fn view(state: &AppState, key: api_keys::Model) -> KeyView {
-    let last_used_at = key.last_used_at.max(state.usage.pending(key.id));
-    let status = status(&key, Utc::now());
-    KeyView {
-        id: key.id,
-        name: key.name,
-        created_at: key.created_at,
-        status,
-        expires_at: key.expires_at,
-        last_used_at,
-        created_by: key.user_id,
-        revoked_at: key.revoked_at,
-        revoked_by: key.revoked_by,
-        revoked_reason: key.revoked_reason,
-    }
-}
-
-/// The listing's status: `revoked` once ended without being deleted,
-/// otherwise `active` until the key's fixed expiry and `expired` after.
-pub fn status(key: &api_keys::Model, now: DateTime<Utc>) -> &'static str {
-    if key.revoked_at.is_some() {
-        "revoked"
-    } else if key.expires_at > now {
-        "active"
-    } else {
-        "expired"
-    }
 }

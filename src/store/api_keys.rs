@@ -1,3 +1,6 @@
+//! API keys: creation under the plan's limit, listing, deletion, and the
+//! allow-list read at start.
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -10,10 +13,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::audit::{self, AuditEntry};
-use super::revocation_events::{self, RevocationEvent};
-use super::Store;
-use crate::domain::{Expiry, KeyName, Role};
-use crate::revocation::KeyEntry;
+use super::revocation_events;
+use super::{Committed, Store};
+use crate::domain::{AccessEvent, ActiveKey, Expiry, KeyName, Role};
 
 pub struct NewApiKey {
     pub id: Uuid,
@@ -80,9 +82,9 @@ impl Store {
         key: NewApiKey,
         max_active: Option<u64>,
         audit_entry: AuditEntry,
-    ) -> Result<api_keys::Model, CreateKeyError> {
+    ) -> Result<Committed<api_keys::Model>, CreateKeyError> {
         let txn = self.db().begin().await?;
-        let now = Utc::now();
+        let now = self.now();
         companies::Entity::find_by_id(key.company_id)
             .lock_exclusive()
             .one(&txn)
@@ -137,16 +139,19 @@ impl Store {
         }
         .insert(&txn)
         .await?;
-        let event = RevocationEvent::KeyCreated {
+        let event = AccessEvent::KeyCreated {
             key_id: key.id,
             company_id: key.company_id,
             user_id: key.user_id,
             expires_at: key.expiry.at(),
         };
-        revocation_events::append(&txn, event).await?;
-        audit::record(&txn, audit_entry).await?;
+        let events = vec![revocation_events::append(&txn, event, now).await?];
+        audit::record(&txn, audit_entry, now).await?;
         txn.commit().await?;
-        Ok(model)
+        Ok(Committed {
+            value: model,
+            events,
+        })
     }
 
     /// Keys that are not deleted, newest first.
@@ -183,31 +188,32 @@ impl Store {
         api_keys::Entity::find_by_id(key_id).one(self.db()).await
     }
 
-    /// Deletes the key for good and returns the event that says so; None if it
-    /// was already deleted or never existed. Of concurrent deletes, exactly one
-    /// gets an event.
+    /// Deletes the key for good and returns the event that says so; none if
+    /// it was already deleted or never existed. Of concurrent deletes,
+    /// exactly one gets an event.
     pub async fn delete_api_key(
         &self,
         key_id: Uuid,
         deleted_by: Option<Uuid>,
         audit_entry: AuditEntry,
-    ) -> Result<Option<RevocationEvent>, DbErr> {
+    ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
+        let now = self.now();
         let deleted = api_keys::Entity::update_many()
-            .col_expr(api_keys::Column::DeletedAt, Expr::value(Utc::now()))
+            .col_expr(api_keys::Column::DeletedAt, Expr::value(now))
             .col_expr(api_keys::Column::DeletedBy, Expr::value(deleted_by))
             .filter(api_keys::Column::Id.eq(key_id))
             .filter(api_keys::Column::DeletedAt.is_null())
             .exec(&txn)
             .await?;
         if deleted.rows_affected != 1 {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        let event = RevocationEvent::KeyDeleted { key_id };
-        revocation_events::append(&txn, event.clone()).await?;
-        audit::record(&txn, audit_entry).await?;
+        let event = AccessEvent::KeyDeleted { key_id };
+        let events = vec![revocation_events::append(&txn, event, now).await?];
+        audit::record(&txn, audit_entry, now).await?;
         txn.commit().await?;
-        Ok(Some(event))
+        Ok(events)
     }
 
     /// Writes collected `last_used_at` values; never moves one backwards.
@@ -247,7 +253,7 @@ impl Store {
     pub async fn active_key_entries(
         &self,
         now: DateTime<Utc>,
-    ) -> Result<HashMap<Uuid, KeyEntry>, DbErr> {
+    ) -> Result<HashMap<Uuid, ActiveKey>, DbErr> {
         const PAGE: u64 = 50_000;
         let active = || {
             api_keys::Entity::find()
@@ -279,7 +285,7 @@ impl Store {
             for (id, company_id, user_id, expires_at) in rows {
                 entries.insert(
                     id,
-                    KeyEntry {
+                    ActiveKey {
                         company_id,
                         user_id,
                         expires_at: expires_at.timestamp(),
@@ -295,12 +301,14 @@ impl Store {
 
 /// Ends, for good, every key of `keys` that is neither deleted nor already
 /// revoked, inside the caller's transaction, with an event for each.
-/// Returns their ids.
+/// Returns their ids, and adds the events to `events`.
 pub(super) async fn revoke_keys(
     db: &impl ConnectionTrait,
     keys: KeysOf,
     revoked_by: &str,
     reason: RevocationReason,
+    now: DateTime<Utc>,
+    events: &mut Vec<AccessEvent>,
 ) -> Result<Vec<Uuid>, DbErr> {
     let mut query = api_keys::Entity::find()
         .select_only()
@@ -316,7 +324,7 @@ pub(super) async fn revoke_keys(
         return Ok(ids);
     }
     api_keys::Entity::update_many()
-        .col_expr(api_keys::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(api_keys::Column::RevokedAt, Expr::value(now))
         .col_expr(api_keys::Column::RevokedBy, Expr::value(revoked_by))
         .col_expr(
             api_keys::Column::RevokedReason,
@@ -326,7 +334,8 @@ pub(super) async fn revoke_keys(
         .exec(db)
         .await?;
     for key_id in &ids {
-        revocation_events::append(db, RevocationEvent::KeyRevoked { key_id: *key_id }).await?;
+        let event = AccessEvent::KeyRevoked { key_id: *key_id };
+        events.push(revocation_events::append(db, event, now).await?);
     }
     Ok(ids)
 }

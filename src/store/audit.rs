@@ -1,4 +1,4 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::audit_events;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, QuerySelect, Set,
@@ -21,9 +21,13 @@ pub struct AuditEntry {
 }
 
 /// Records an entry on `db`, which may be the transaction of the audited write.
-pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<(), DbErr> {
+pub async fn record(
+    db: &impl ConnectionTrait,
+    entry: AuditEntry,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     audit_events::ActiveModel {
-        at: Set(Utc::now()),
+        at: Set(at),
         actor: Set(entry.actor),
         company_id: Set(entry.company_id),
         action: Set(entry.action.to_owned()),
@@ -41,7 +45,7 @@ pub async fn record(db: &impl ConnectionTrait, entry: AuditEntry) -> Result<(), 
 
 impl Store {
     pub async fn record_audit(&self, entry: AuditEntry) -> Result<(), DbErr> {
-        record(self.db(), entry).await
+        record(self.db(), entry, self.now()).await
     }
 
     pub async fn recent_audit_events(&self, limit: u64) -> Result<Vec<audit_events::Model>, DbErr> {

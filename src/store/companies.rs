@@ -1,4 +1,3 @@
-use chrono::Utc;
 use entity::companies;
 use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Set};
 use uuid::Uuid;
@@ -16,7 +15,7 @@ impl Store {
             id: Set(Uuid::now_v7()),
             name: Set(name.as_str().to_owned()),
             plan: Set(plan.as_str().to_owned()),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now()),
         }
         .insert(self.db())
         .await

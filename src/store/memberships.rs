@@ -1,4 +1,5 @@
-use chrono::Utc;
+//! Memberships: who belongs to which company, with which role.
+
 use entity::{companies, memberships};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -6,9 +7,9 @@ use uuid::Uuid;
 
 use super::api_keys::{revoke_keys, KeysOf, RevocationReason};
 use super::audit::{self, AuditEntry};
-use super::revocation_events::{self, RevocationEvent};
+use super::revocation_events;
 use super::Store;
-use crate::domain::Role;
+use crate::domain::{AccessEvent, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AddMemberError {
@@ -32,7 +33,7 @@ impl Store {
         user_id: Uuid,
         company_id: Uuid,
         role: Role,
-    ) -> Result<(), AddMemberError> {
+    ) -> Result<Vec<AccessEvent>, AddMemberError> {
         if self.find_user(user_id).await?.is_none() {
             return Err(AddMemberError::UnknownUser);
         }
@@ -40,11 +41,12 @@ impl Store {
             return Err(AddMemberError::UnknownCompany);
         }
         let txn = self.db().begin().await?;
+        let now = self.now();
         memberships::Entity::insert(memberships::ActiveModel {
             user_id: Set(user_id),
             company_id: Set(company_id),
             role: Set(role.as_str().to_owned()),
-            created_at: Set(Utc::now()),
+            created_at: Set(now),
         })
         .on_conflict(
             OnConflict::columns([memberships::Column::UserId, memberships::Column::CompanyId])
@@ -53,17 +55,14 @@ impl Store {
         )
         .exec(&txn)
         .await?;
-        revocation_events::append(
-            &txn,
-            RevocationEvent::MembershipChanged {
-                user_id,
-                company_id,
-                role: Some(role),
-            },
-        )
-        .await?;
+        let event = AccessEvent::MembershipChanged {
+            user_id,
+            company_id,
+            role: Some(role),
+        };
+        let events = vec![revocation_events::append(&txn, event, now).await?];
         txn.commit().await?;
-        Ok(())
+        Ok(events)
     }
 
     pub async fn memberships_of_user(
@@ -106,32 +105,34 @@ impl Store {
 
 impl Store {
     /// Removes the user from the company and ends their keys there for
-    /// good, in one transaction with its events and audit row. False if
+    /// good, in one transaction with its events and audit row. No events if
     /// they were not a member.
     pub async fn remove_member(
         &self,
         user_id: Uuid,
         company_id: Uuid,
         actor: &str,
-    ) -> Result<bool, DbErr> {
+    ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let removed = memberships::Entity::delete_by_id((user_id, company_id))
             .exec(&txn)
             .await?;
         if removed.rows_affected != 1 {
-            return Ok(false);
+            return Ok(Vec::new());
         }
-        let event = RevocationEvent::MembershipChanged {
+        let now = self.now();
+        let event = AccessEvent::MembershipChanged {
             user_id,
             company_id,
             role: None,
         };
-        revocation_events::append(&txn, event).await?;
+        let mut events = vec![revocation_events::append(&txn, event, now).await?];
         let keys = KeysOf {
             user_id,
             company_id: Some(company_id),
         };
-        let revoked = revoke_keys(&txn, keys, actor, RevocationReason::MemberRemoved).await?;
+        let reason = RevocationReason::MemberRemoved;
+        let revoked = revoke_keys(&txn, keys, actor, reason, now, &mut events).await?;
         let audit_entry = AuditEntry {
             actor: actor.to_owned(),
             company_id: Some(company_id),
@@ -141,8 +142,8 @@ impl Store {
             details: Some(serde_json::json!({ "revoked_api_keys": revoked })),
             ..Default::default()
         };
-        audit::record(&txn, audit_entry).await?;
+        audit::record(&txn, audit_entry, now).await?;
         txn.commit().await?;
-        Ok(true)
+        Ok(events)
     }
 }

@@ -1,4 +1,7 @@
-//! All database access, through sea-orm, one module per aggregate.
+//! All database access, through sea-orm, one module per aggregate. A write
+//! that changes who may use which token appends its `AccessEvent`s (and its
+//! audit row) in its own transaction, and returns the events it appended.
+//! This layer imports only `domain`, `clock`, `settings` and `entity`.
 
 pub mod api_keys;
 pub mod audit;
@@ -19,18 +22,28 @@ use migration::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 
+use crate::clock::Clock;
+use crate::domain::AccessEvent;
 use crate::private_files;
 use crate::settings::DatabaseSettings;
 
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Where every timestamp the store writes comes from.
+    clock: Clock,
     /// Every statement sent, for metrics and to prove the hot path sends none.
     statements: Arc<AtomicU64>,
 }
 
+/// What a write made, and the access events it appended to the log, in order.
+pub struct Committed<T> {
+    pub value: T,
+    pub events: Vec<AccessEvent>,
+}
+
 impl Store {
-    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+    pub async fn connect(settings: &DatabaseSettings, clock: Clock) -> anyhow::Result<Self> {
         let url = settings.url.expose_secret();
         let mut options = ConnectOptions::new(url.to_owned());
         options
@@ -60,7 +73,20 @@ impl Store {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Store { db, statements })
+        Ok(Store {
+            db,
+            clock,
+            statements,
+        })
+    }
+
+    /// The store's clock: the time of every row it writes.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

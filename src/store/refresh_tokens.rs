@@ -1,3 +1,5 @@
+//! Refresh tokens: families rotated on every use, revoked whole on reuse.
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{refresh_tokens, users};
 use sea_orm::sea_query::Expr;
@@ -9,6 +11,7 @@ use uuid::Uuid;
 
 use super::revocation_events;
 use super::Store;
+use crate::domain::AccessEvent;
 
 /// A refresh token as stored: only its SHA-256 is kept.
 pub struct NewRefreshToken {
@@ -24,14 +27,15 @@ pub enum RefreshOutcome {
         user: users::Model,
         family_id: Uuid,
     },
-    /// A spent token came back: its whole family has been revoked.
-    ReuseDetected,
+    /// A spent token came back: its whole family has been revoked, with
+    /// these events.
+    ReuseDetected(Vec<AccessEvent>),
     Invalid,
 }
 
 impl Store {
     pub async fn insert_refresh_token(&self, token: NewRefreshToken) -> Result<(), DbErr> {
-        insert(self.db(), token).await
+        insert(self.db(), token, self.now()).await
     }
 
     /// Spends `presented_hash` and stores `next` in its family, in one transaction.
@@ -51,14 +55,14 @@ impl Store {
         else {
             return Ok(RefreshOutcome::Invalid);
         };
-        let now = Utc::now();
+        let now = self.now();
         if current.revoked_at.is_some() {
             return Ok(RefreshOutcome::Invalid);
         }
         if current.used_at.is_some() {
-            revoke_family(&txn, current.family_id, access_ttl).await?;
+            let events = revoke_family(&txn, current.family_id, access_ttl, now).await?;
             txn.commit().await?;
-            return Ok(RefreshOutcome::ReuseDetected);
+            return Ok(RefreshOutcome::ReuseDetected(events));
         }
         // Shared lock: a concurrent `revoke-tokens` cannot slip past this check.
         let user = users::Entity::find_by_id(current.user_id)
@@ -83,11 +87,11 @@ impl Store {
             .exec(&txn)
             .await?;
         if spent.rows_affected != 1 {
-            revoke_family(&txn, current.family_id, access_ttl).await?;
+            let events = revoke_family(&txn, current.family_id, access_ttl, now).await?;
             txn.commit().await?;
-            return Ok(RefreshOutcome::ReuseDetected);
+            return Ok(RefreshOutcome::ReuseDetected(events));
         }
-        insert(&txn, next(current.user_id, current.family_id)).await?;
+        insert(&txn, next(current.user_id, current.family_id), now).await?;
         txn.commit().await?;
         Ok(RefreshOutcome::Rotated {
             user,
@@ -103,46 +107,55 @@ impl Store {
         access_jti: Uuid,
         expires_at: DateTime<Utc>,
         access_ttl: Duration,
-    ) -> Result<(), DbErr> {
+    ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
+        let now = self.now();
         let row = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::AccessJti.eq(access_jti))
             .one(&txn)
             .await?;
-        if let Some(row) = row {
-            revoke_family(&txn, row.family_id, access_ttl).await?;
-        }
-        revocation_events::append_token_revoked_once(&txn, access_jti, expires_at).await?;
-        txn.commit().await
+        let mut events = match row {
+            Some(row) => revoke_family(&txn, row.family_id, access_ttl, now).await?,
+            None => Vec::new(),
+        };
+        events.extend(
+            revocation_events::append_token_revoked_once(&txn, access_jti, expires_at, now).await?,
+        );
+        txn.commit().await?;
+        Ok(events)
     }
 
     /// Revokes one refresh token's family (RFC 7009 with a refresh token).
-    /// False, and nothing written, if there was nothing left to revoke.
+    /// No events, and nothing written, if there was nothing left to revoke.
     pub async fn revoke_refresh_token(
         &self,
         token_hash: &str,
         access_ttl: Duration,
-    ) -> Result<bool, DbErr> {
+    ) -> Result<Vec<AccessEvent>, DbErr> {
         let row = refresh_tokens::Entity::find_by_id(token_hash.to_owned())
             .one(self.db())
             .await?;
         let Some(row) = row.filter(|row| row.revoked_at.is_none()) else {
-            return Ok(false);
+            return Ok(Vec::new());
         };
         let txn = self.db().begin().await?;
-        let revoked = revoke_family(&txn, row.family_id, access_ttl).await?;
+        let events = revoke_family(&txn, row.family_id, access_ttl, self.now()).await?;
         txn.commit().await?;
-        Ok(revoked)
+        Ok(events)
     }
 }
 
-async fn insert(db: &impl ConnectionTrait, token: NewRefreshToken) -> Result<(), DbErr> {
+async fn insert(
+    db: &impl ConnectionTrait,
+    token: NewRefreshToken,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     refresh_tokens::ActiveModel {
         token_hash: Set(token.token_hash),
         user_id: Set(token.user_id),
         family_id: Set(token.family_id),
         access_jti: Set(token.access_jti),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         expires_at: Set(token.expires_at),
         used_at: Set(None),
         revoked_at: Set(None),
@@ -153,14 +166,14 @@ async fn insert(db: &impl ConnectionTrait, token: NewRefreshToken) -> Result<(),
 }
 
 /// Revokes every refresh token of the family not yet revoked, and every
-/// access token issued with one. False if the whole family already was:
-/// then nothing is written.
+/// access token issued with one, returning the events. None if the whole
+/// family already was: then nothing is written.
 async fn revoke_family(
     db: &impl ConnectionTrait,
     family_id: Uuid,
     access_ttl: Duration,
-) -> Result<bool, DbErr> {
-    let now = Utc::now();
+    now: DateTime<Utc>,
+) -> Result<Vec<AccessEvent>, DbErr> {
     // Lock the family first: a rotation in flight holds one of its rows, so
     // this waits for it to commit, and the statements below see its new row.
     refresh_tokens::Entity::find()
@@ -174,7 +187,7 @@ async fn revoke_family(
         .all(db)
         .await?;
     if unrevoked.is_empty() {
-        return Ok(false);
+        return Ok(Vec::new());
     }
     refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(now))
@@ -182,11 +195,15 @@ async fn revoke_family(
         .filter(refresh_tokens::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    let mut events = Vec::new();
     for member in unrevoked {
         let expires_at = member.created_at + access_ttl;
         if expires_at > now {
-            revocation_events::append_token_revoked_once(db, member.access_jti, expires_at).await?;
+            let jti = member.access_jti;
+            events.extend(
+                revocation_events::append_token_revoked_once(db, jti, expires_at, now).await?,
+            );
         }
     }
-    Ok(true)
+    Ok(events)
 }

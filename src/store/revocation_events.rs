@@ -1,4 +1,5 @@
-//! The append-only log every replica follows to keep its revocation state.
+//! The append-only log every replica follows to keep its access state: how
+//! an `AccessEvent` is written to `revocation_events` and read back.
 
 use chrono::{DateTime, Utc};
 use entity::revocation_events as events;
@@ -9,67 +10,45 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Store;
-use crate::domain::Role;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum RevocationEvent {
-    KeyCreated {
-        key_id: Uuid,
-        company_id: Uuid,
-        user_id: Uuid,
-        expires_at: DateTime<Utc>,
-    },
-    KeyDeleted {
-        key_id: Uuid,
-    },
-    /// Ended for good without being deleted (member removed, user disabled,
-    /// tokens revoked); in force exactly like a deletion.
-    KeyRevoked {
-        key_id: Uuid,
-    },
-    TokenRevoked {
-        jti: Uuid,
-        expires_at: DateTime<Utc>,
-    },
-    UserDisabled {
-        user_id: Uuid,
-    },
-    UserTokensRevoked {
-        user_id: Uuid,
-        valid_after: DateTime<Utc>,
-    },
-    MembershipChanged {
-        user_id: Uuid,
-        company_id: Uuid,
-        role: Option<Role>,
-    },
-    SigningKeysChanged {
-        kid: String,
-    },
-    ClientsChanged {
-        client_id: String,
-    },
-}
+use crate::domain::AccessEvent;
 
 pub struct StoredEvent {
     pub id: i64,
-    pub event: Option<RevocationEvent>,
+    pub event: Option<AccessEvent>,
 }
 
 /// The PostgreSQL channel that rings when an event is appended.
 pub const NOTIFY_CHANNEL: &str = "latchkey_revocation";
 
-pub async fn append(db: &impl ConnectionTrait, event: RevocationEvent) -> Result<(), DbErr> {
+/// Appends `event` in the caller's transaction and hands it back, so the
+/// write can return every event it appended.
+pub async fn append(
+    db: &impl ConnectionTrait,
+    event: AccessEvent,
+    now: DateTime<Utc>,
+) -> Result<AccessEvent, DbErr> {
+    encode(&event, now).insert(db).await?;
+    // The doorbell: delivered to every replica's listener when this commits.
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}"))
+            .await?;
+    }
+    Ok(event)
+}
+
+/// The row for an event: its kind, the id it is about (`subject`), and the
+/// columns its kind needs.
+fn encode(event: &AccessEvent, now: DateTime<Utc>) -> events::ActiveModel {
     let mut row = events::ActiveModel {
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         user_id: Set(None),
         company_id: Set(None),
         role: Set(None),
         not_after: Set(None),
         ..Default::default()
     };
-    let (kind, subject) = match &event {
-        RevocationEvent::KeyCreated {
+    let (kind, subject) = match event {
+        AccessEvent::KeyCreated {
             key_id,
             company_id,
             user_id,
@@ -80,21 +59,21 @@ pub async fn append(db: &impl ConnectionTrait, event: RevocationEvent) -> Result
             row.not_after = Set(Some(*expires_at));
             ("key_created", key_id.to_string())
         }
-        RevocationEvent::KeyDeleted { key_id } => ("key_deleted", key_id.to_string()),
-        RevocationEvent::KeyRevoked { key_id } => ("key_revoked", key_id.to_string()),
-        RevocationEvent::TokenRevoked { jti, expires_at } => {
+        AccessEvent::KeyDeleted { key_id } => ("key_deleted", key_id.to_string()),
+        AccessEvent::KeyRevoked { key_id } => ("key_revoked", key_id.to_string()),
+        AccessEvent::TokenRevoked { jti, expires_at } => {
             row.not_after = Set(Some(*expires_at));
             ("token_revoked", jti.to_string())
         }
-        RevocationEvent::UserDisabled { user_id } => ("user_disabled", user_id.to_string()),
-        RevocationEvent::UserTokensRevoked {
+        AccessEvent::UserDisabled { user_id } => ("user_disabled", user_id.to_string()),
+        AccessEvent::UserTokensRevoked {
             user_id,
             valid_after,
         } => {
             row.not_after = Set(Some(*valid_after));
             ("user_tokens_revoked", user_id.to_string())
         }
-        RevocationEvent::MembershipChanged {
+        AccessEvent::MembershipChanged {
             user_id,
             company_id,
             role,
@@ -104,47 +83,43 @@ pub async fn append(db: &impl ConnectionTrait, event: RevocationEvent) -> Result
             row.role = Set(role.map(|r| r.as_str().to_owned()));
             ("membership_changed", user_id.to_string())
         }
-        RevocationEvent::SigningKeysChanged { kid } => ("signing_keys_changed", kid.clone()),
-        RevocationEvent::ClientsChanged { client_id } => ("clients_changed", client_id.clone()),
+        AccessEvent::SigningKeysChanged { kid } => ("signing_keys_changed", kid.clone()),
+        AccessEvent::ClientsChanged { client_id } => ("clients_changed", client_id.clone()),
     };
     row.kind = Set(kind.to_owned());
     row.subject = Set(subject);
-    row.insert(db).await?;
-    // The doorbell: delivered to every replica's listener when this commits.
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}"))
-            .await?;
-    }
-    Ok(())
+    row
 }
 
-fn decode(row: events::Model) -> Option<RevocationEvent> {
+/// The event a row holds; None for a kind this version does not know, or a
+/// row missing what its kind needs.
+fn decode(row: events::Model) -> Option<AccessEvent> {
     let subject_uuid = || row.subject.parse::<Uuid>().ok();
     Some(match row.kind.as_str() {
-        "key_created" => RevocationEvent::KeyCreated {
+        "key_created" => AccessEvent::KeyCreated {
             key_id: subject_uuid()?,
             company_id: row.company_id?,
             user_id: row.user_id?,
             expires_at: row.not_after?,
         },
-        "key_deleted" => RevocationEvent::KeyDeleted {
+        "key_deleted" => AccessEvent::KeyDeleted {
             key_id: subject_uuid()?,
         },
-        "key_revoked" => RevocationEvent::KeyRevoked {
+        "key_revoked" => AccessEvent::KeyRevoked {
             key_id: subject_uuid()?,
         },
-        "token_revoked" => RevocationEvent::TokenRevoked {
+        "token_revoked" => AccessEvent::TokenRevoked {
             jti: subject_uuid()?,
             expires_at: row.not_after?,
         },
-        "user_disabled" => RevocationEvent::UserDisabled {
+        "user_disabled" => AccessEvent::UserDisabled {
             user_id: subject_uuid()?,
         },
-        "user_tokens_revoked" => RevocationEvent::UserTokensRevoked {
+        "user_tokens_revoked" => AccessEvent::UserTokensRevoked {
             user_id: subject_uuid()?,
             valid_after: row.not_after?,
         },
-        "membership_changed" => RevocationEvent::MembershipChanged {
+        "membership_changed" => AccessEvent::MembershipChanged {
             user_id: row.user_id?,
             company_id: row.company_id?,
             role: match row.role {
@@ -152,8 +127,8 @@ fn decode(row: events::Model) -> Option<RevocationEvent> {
                 None => None,
             },
         },
-        "signing_keys_changed" => RevocationEvent::SigningKeysChanged { kid: row.subject },
-        "clients_changed" => RevocationEvent::ClientsChanged {
+        "signing_keys_changed" => AccessEvent::SigningKeysChanged { kid: row.subject },
+        "clients_changed" => AccessEvent::ClientsChanged {
             client_id: row.subject,
         },
         _ => return None,
@@ -219,13 +194,14 @@ impl Store {
 }
 
 /// Appends `TokenRevoked` unless the log already holds it for this `jti`;
-/// true if it was appended. Run inside a transaction: on PostgreSQL a lock
-/// on the `jti` makes concurrent revocations of one token append it once.
+/// returns it if it was appended. Run inside a transaction: on PostgreSQL a
+/// lock on the `jti` makes concurrent revocations of one token append it once.
 pub async fn append_token_revoked_once(
     db: &impl ConnectionTrait,
     jti: Uuid,
     expires_at: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+    now: DateTime<Utc>,
+) -> Result<Option<AccessEvent>, DbErr> {
     if db.get_database_backend() == DbBackend::Postgres {
         let (high, _) = jti.as_u64_pair();
         db.execute_raw(Statement::from_sql_and_values(
@@ -242,19 +218,23 @@ pub async fn append_token_revoked_once(
         .await?
         .is_some();
     if logged {
-        return Ok(false);
+        return Ok(None);
     }
-    append(db, RevocationEvent::TokenRevoked { jti, expires_at }).await?;
-    Ok(true)
+    let event = AccessEvent::TokenRevoked { jti, expires_at };
+    append(db, event, now).await.map(Some)
 }
 
 impl Store {
-    /// Revokes one short-lived token (RFC 7009); false if it already was.
-    pub async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> Result<bool, DbErr> {
+    /// Revokes one short-lived token (RFC 7009). No event if it already was.
+    pub async fn revoke_token(
+        &self,
+        jti: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = sea_orm::TransactionTrait::begin(self.db()).await?;
-        let appended = append_token_revoked_once(&txn, jti, expires_at).await?;
+        let appended = append_token_revoked_once(&txn, jti, expires_at, self.now()).await?;
         txn.commit().await?;
-        Ok(appended)
+        Ok(appended.into_iter().collect())
     }
 
     /// Deletes events appended before `before`, except revocations of tokens
@@ -275,5 +255,116 @@ impl Store {
             .exec(self.db())
             .await?;
         Ok(pruned.rows_affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use entity::revocation_events as events;
+    use uuid::Uuid;
+
+    use super::{decode, encode};
+    use crate::domain::{AccessEvent, Role};
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        rfc3339.parse().unwrap()
+    }
+
+    /// The row `encode` would insert, as the database hands it back.
+    fn stored(event: &AccessEvent) -> events::Model {
+        let row = encode(event, at("2026-01-01T00:00:00Z"));
+        events::Model {
+            id: 1,
+            kind: row.kind.unwrap(),
+            subject: row.subject.unwrap(),
+            user_id: row.user_id.unwrap(),
+            company_id: row.company_id.unwrap(),
+            role: row.role.unwrap(),
+            not_after: row.not_after.unwrap(),
+            created_at: row.created_at.unwrap(),
+        }
+    }
+
+    #[test]
+    fn every_event_reads_back_as_it_was_written() {
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let when = at("2027-03-04T05:06:07Z");
+        let events = [
+            AccessEvent::KeyCreated {
+                key_id: a,
+                company_id: b,
+                user_id: c,
+                expires_at: when,
+            },
+            AccessEvent::KeyDeleted { key_id: a },
+            AccessEvent::KeyRevoked { key_id: a },
+            AccessEvent::TokenRevoked {
+                jti: a,
+                expires_at: when,
+            },
+            AccessEvent::UserDisabled { user_id: c },
+            AccessEvent::UserTokensRevoked {
+                user_id: c,
+                valid_after: when,
+            },
+            AccessEvent::MembershipChanged {
+                user_id: c,
+                company_id: b,
+                role: Some(Role::Admin),
+            },
+            AccessEvent::MembershipChanged {
+                user_id: c,
+                company_id: b,
+                role: None,
+            },
+            AccessEvent::SigningKeysChanged {
+                kid: "kid-1".to_owned(),
+            },
+            AccessEvent::ClientsChanged {
+                client_id: "client-1".to_owned(),
+            },
+        ];
+        for event in events {
+            assert_eq!(decode(stored(&event)), Some(event.clone()), "{event:?}");
+        }
+    }
+
+    #[test]
+    fn the_row_names_its_kind_and_subject() {
+        let key_id = Uuid::now_v7();
+        let row = stored(&AccessEvent::KeyDeleted { key_id });
+        assert_eq!(row.kind, "key_deleted");
+        assert_eq!(row.subject, key_id.to_string());
+        assert_eq!(row.created_at, at("2026-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn an_unknown_kind_or_an_incomplete_row_is_skipped_not_misread() {
+        let key_id = Uuid::now_v7();
+        let mut unknown = stored(&AccessEvent::KeyDeleted { key_id });
+        unknown.kind = "key_renamed".to_owned();
+        assert_eq!(decode(unknown), None);
+
+        let mut incomplete = stored(&AccessEvent::KeyCreated {
+            key_id,
+            company_id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            expires_at: at("2027-01-01T00:00:00Z"),
+        });
+        incomplete.not_after = None;
+        assert_eq!(decode(incomplete), None);
+
+        let mut bad_subject = stored(&AccessEvent::KeyDeleted { key_id });
+        bad_subject.subject = "not-a-uuid".to_owned();
+        assert_eq!(decode(bad_subject), None);
+
+        let mut bad_role = stored(&AccessEvent::MembershipChanged {
+            user_id: key_id,
+            company_id: key_id,
+            role: Some(Role::Owner),
+        });
+        bad_role.role = Some("emperor".to_owned());
+        assert_eq!(decode(bad_role), None);
     }
 }

@@ -1,6 +1,5 @@
 //! The callers of introspection. Only a SHA-256 of each secret is stored.
 
-use chrono::Utc;
 use entity::service_clients;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -8,8 +7,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::revocation_events::{self, RevocationEvent};
-use super::Store;
+use super::revocation_events;
+use super::{Committed, Store};
+use crate::domain::AccessEvent;
 
 impl Store {
     pub async fn create_service_client(
@@ -17,20 +17,25 @@ impl Store {
         client_id: String,
         secret_hash: String,
         name: String,
-    ) -> Result<service_clients::Model, DbErr> {
+    ) -> Result<Committed<service_clients::Model>, DbErr> {
         let txn = self.db().begin().await?;
+        let now = self.now();
         let client = service_clients::ActiveModel {
             client_id: Set(client_id.clone()),
             secret_hash: Set(secret_hash),
             name: Set(name),
-            created_at: Set(Utc::now()),
+            created_at: Set(now),
             revoked_at: Set(None),
         }
         .insert(&txn)
         .await?;
-        revocation_events::append(&txn, RevocationEvent::ClientsChanged { client_id }).await?;
+        let event = AccessEvent::ClientsChanged { client_id };
+        let events = vec![revocation_events::append(&txn, event, now).await?];
         txn.commit().await?;
-        Ok(client)
+        Ok(Committed {
+            value: client,
+            events,
+        })
     }
 
     pub async fn service_clients(&self) -> Result<Vec<service_clients::Model>, DbErr> {
@@ -52,23 +57,24 @@ impl Store {
             .collect())
     }
 
-    /// False if no such client or it was already revoked.
-    pub async fn revoke_service_client(&self, client_id: &str) -> Result<bool, DbErr> {
+    /// No events if there is no such client or it was already revoked.
+    pub async fn revoke_service_client(&self, client_id: &str) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
+        let now = self.now();
         let revoked = service_clients::Entity::update_many()
-            .col_expr(service_clients::Column::RevokedAt, Expr::value(Utc::now()))
+            .col_expr(service_clients::Column::RevokedAt, Expr::value(now))
             .filter(service_clients::Column::ClientId.eq(client_id))
             .filter(service_clients::Column::RevokedAt.is_null())
             .exec(&txn)
             .await?;
         if revoked.rows_affected != 1 {
-            return Ok(false);
+            return Ok(Vec::new());
         }
-        let event = RevocationEvent::ClientsChanged {
+        let event = AccessEvent::ClientsChanged {
             client_id: client_id.to_owned(),
         };
-        revocation_events::append(&txn, event).await?;
+        let events = vec![revocation_events::append(&txn, event, now).await?];
         txn.commit().await?;
-        Ok(true)
+        Ok(events)
     }
 }

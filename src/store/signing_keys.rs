@@ -1,4 +1,3 @@
-use chrono::{DateTime, Utc};
 use entity::signing_keys;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -6,8 +5,9 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::revocation_events::{self, RevocationEvent};
+use super::revocation_events;
 use super::Store;
+use crate::domain::AccessEvent;
 
 pub struct NewSigningKey {
     pub kid: String,
@@ -25,12 +25,9 @@ impl Store {
     }
 
     /// Stores a new active key and retires the previous ones, in one transaction.
-    pub async fn rotate_signing_key(
-        &self,
-        key: NewSigningKey,
-        now: DateTime<Utc>,
-    ) -> Result<(), DbErr> {
+    pub async fn rotate_signing_key(&self, key: NewSigningKey) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
+        let now = self.now();
         signing_keys::Entity::update_many()
             .col_expr(signing_keys::Column::RetiredAt, Expr::value(now))
             .filter(signing_keys::Column::RetiredAt.is_null())
@@ -47,7 +44,9 @@ impl Store {
         }
         .insert(&txn)
         .await?;
-        revocation_events::append(&txn, RevocationEvent::SigningKeysChanged { kid }).await?;
-        txn.commit().await
+        let event = AccessEvent::SigningKeysChanged { kid };
+        let events = vec![revocation_events::append(&txn, event, now).await?];
+        txn.commit().await?;
+        Ok(events)
     }
 }

@@ -1,4 +1,6 @@
-use chrono::Utc;
+//! Users: creation, look-up, and the two ways to end every token of theirs.
+
+use chrono::{DateTime, Utc};
 use entity::users;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -8,9 +10,9 @@ use uuid::Uuid;
 
 use super::api_keys::{revoke_keys, KeysOf, RevocationReason};
 use super::audit::{self, AuditEntry};
-use super::revocation_events::{self, RevocationEvent};
+use super::revocation_events;
 use super::{is_unique_violation, Store};
-use crate::domain::Email;
+use crate::domain::{AccessEvent, Email};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -34,7 +36,7 @@ impl Store {
             is_admin: Set(is_admin),
             disabled_at: Set(None),
             tokens_valid_after: Set(None),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.now()),
         };
         user.insert(self.db()).await.map_err(|e| {
             if is_unique_violation(&e) {
@@ -58,47 +60,59 @@ impl Store {
 
     /// Disables the user for good and ends all their API keys, in one
     /// transaction with the events every replica applies and an audit row.
-    /// Returns false if no such user.
-    pub async fn disable_user(&self, id: Uuid, actor: &str) -> Result<bool, DbErr> {
+    /// No events if there is no such user.
+    pub async fn disable_user(&self, id: Uuid, actor: &str) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let Some(user) = users::Entity::find_by_id(id).one(&txn).await? else {
-            return Ok(false);
+            return Ok(Vec::new());
         };
+        let now = self.now();
         if user.disabled_at.is_none() {
             let mut active: users::ActiveModel = user.into();
-            active.disabled_at = Set(Some(Utc::now()));
+            active.disabled_at = Set(Some(now));
             active.update(&txn).await?;
         }
-        revocation_events::append(&txn, RevocationEvent::UserDisabled { user_id: id }).await?;
+        let event = AccessEvent::UserDisabled { user_id: id };
+        let mut events = vec![revocation_events::append(&txn, event, now).await?];
         let reason = RevocationReason::UserDisabled;
-        end_keys(&txn, id, actor, reason, "user.disabled").await?;
+        end_keys(&txn, id, actor, reason, "user.disabled", now, &mut events).await?;
         txn.commit().await?;
-        Ok(true)
+        Ok(events)
     }
 
     /// Every token issued to the user until now stops working, and their
-    /// API keys end for good.
-    pub async fn revoke_user_tokens(&self, id: Uuid, actor: &str) -> Result<bool, DbErr> {
+    /// API keys end for good. No events if there is no such user.
+    pub async fn revoke_user_tokens(
+        &self,
+        id: Uuid,
+        actor: &str,
+    ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let Some(user) = users::Entity::find_by_id(id).one(&txn).await? else {
-            return Ok(false);
+            return Ok(Vec::new());
         };
-        let now = Utc::now();
+        let now = self.now();
         let mut active: users::ActiveModel = user.into();
         active.tokens_valid_after = Set(Some(now));
         active.update(&txn).await?;
-        revocation_events::append(
+        let event = AccessEvent::UserTokensRevoked {
+            user_id: id,
+            valid_after: now,
+        };
+        let mut events = vec![revocation_events::append(&txn, event, now).await?];
+        let reason = RevocationReason::TokensRevoked;
+        end_keys(
             &txn,
-            RevocationEvent::UserTokensRevoked {
-                user_id: id,
-                valid_after: now,
-            },
+            id,
+            actor,
+            reason,
+            "user.tokens_revoked",
+            now,
+            &mut events,
         )
         .await?;
-        let reason = RevocationReason::TokensRevoked;
-        end_keys(&txn, id, actor, reason, "user.tokens_revoked").await?;
         txn.commit().await?;
-        Ok(true)
+        Ok(events)
     }
 }
 
@@ -109,12 +123,14 @@ async fn end_keys(
     actor: &str,
     reason: RevocationReason,
     action: &'static str,
+    now: DateTime<Utc>,
+    events: &mut Vec<AccessEvent>,
 ) -> Result<(), DbErr> {
     let keys = KeysOf {
         user_id,
         company_id: None,
     };
-    let revoked = revoke_keys(db, keys, actor, reason).await?;
+    let revoked = revoke_keys(db, keys, actor, reason, now, events).await?;
     let audit_entry = AuditEntry {
         actor: actor.to_owned(),
         action,
@@ -123,7 +139,7 @@ async fn end_keys(
         details: Some(serde_json::json!({ "revoked_api_keys": revoked })),
         ..Default::default()
     };
-    audit::record(db, audit_entry).await
+    audit::record(db, audit_entry, now).await
 }
 
 impl Store {
@@ -138,7 +154,7 @@ impl Store {
             .await
     }
 
-    pub async fn user_token_cutoffs(&self) -> Result<Vec<(Uuid, chrono::DateTime<Utc>)>, DbErr> {
+    pub async fn user_token_cutoffs(&self) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbErr> {
         use sea_orm::QuerySelect;
         users::Entity::find()
             .select_only()

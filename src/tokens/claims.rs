@@ -1,11 +1,18 @@
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The two kinds of token. The product calls the long-lived one an API key;
+/// on the wire (the `kind` claim, introspection, forward-auth headers) it
+/// stays `private`, as the contract says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
+    /// A login token: minutes long, refreshed with a refresh token.
     ShortLived,
-    Private,
+    /// An API key of one company, valid until its fixed expiry.
+    #[serde(rename = "private")]
+    ApiKey,
 }
 
 impl TokenKind {
@@ -13,19 +20,19 @@ impl TokenKind {
     pub fn typ(self) -> &'static str {
         match self {
             TokenKind::ShortLived => "at+jwt",
-            TokenKind::Private => "apikey+jwt",
+            TokenKind::ApiKey => "apikey+jwt",
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::ShortLived => "short_lived",
-            TokenKind::Private => "private",
+            TokenKind::ApiKey => "private",
         }
     }
 }
 
-/// Exactly the claims DESIGN lists; `company_id` only on private tokens.
+/// Exactly the claims of the contract; `company_id` only on API keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub iss: String,
@@ -41,6 +48,14 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// `exp` as a time. One beyond chrono's range reads as the end of that
+    /// range: a revocation of such a token is then kept, never dropped early.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        Utc.timestamp_opt(self.exp, 0)
+            .single()
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
     /// When the token was issued, to the millisecond where its v7 `jti`
     /// tells, so a cut-off made within the same second as a login is exact.
     pub fn issued_at_ms(&self) -> i64 {

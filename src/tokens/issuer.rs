@@ -6,12 +6,14 @@ use jsonwebtoken::{Algorithm, Header};
 use uuid::Uuid;
 
 use super::{Claims, KeyRing, TokenKind};
+use crate::clock::Clock;
 
 pub struct TokenIssuer {
     keys: Arc<KeyRing>,
+    clock: Clock,
     issuer: String,
     audience: String,
-    access_ttl_seconds: i64,
+    access_ttl: chrono::Duration,
 }
 
 pub struct IssuedToken {
@@ -22,51 +24,53 @@ pub struct IssuedToken {
 impl TokenIssuer {
     pub fn new(
         keys: Arc<KeyRing>,
+        clock: Clock,
         issuer: String,
         audience: String,
-        access_ttl_seconds: u64,
+        access_ttl: chrono::Duration,
     ) -> Self {
-        let access_ttl_seconds = i64::try_from(access_ttl_seconds).unwrap_or(i64::MAX);
         TokenIssuer {
             keys,
+            clock,
             issuer,
             audience,
-            access_ttl_seconds,
+            access_ttl,
         }
     }
 
-    pub fn access_ttl_seconds(&self) -> i64 {
-        self.access_ttl_seconds
+    /// How long a login token lives.
+    pub fn access_ttl(&self) -> chrono::Duration {
+        self.access_ttl
     }
 
     /// A login token for `user_id`.
     pub fn short_lived(&self, user_id: Uuid, jti: Uuid) -> anyhow::Result<IssuedToken> {
-        let now = Utc::now().timestamp();
+        let now = self.clock.unix_seconds();
         self.sign(self.claims(
             user_id,
             jti,
             now,
-            now + self.access_ttl_seconds,
+            now + self.access_ttl.num_seconds(),
             TokenKind::ShortLived,
             None,
         ))
     }
 
     /// An API key: `jti` is the key's id, `exp` its fixed expiry.
-    pub fn private(
+    pub fn api_key(
         &self,
         key_id: Uuid,
         user_id: Uuid,
         company_id: Uuid,
         expires_at: DateTime<Utc>,
     ) -> anyhow::Result<IssuedToken> {
-        let now = Utc::now().timestamp();
+        let now = self.clock.unix_seconds();
         self.sign(self.claims(
             user_id,
             key_id,
             now,
             expires_at.timestamp(),
-            TokenKind::Private,
+            TokenKind::ApiKey,
             Some(company_id),
         ))
     }

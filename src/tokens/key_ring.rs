@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -103,7 +103,7 @@ async fn create_key(store: &Store, master: &MasterKey) -> anyhow::Result<String>
         public_key: pair.public_key().as_ref().to_vec(),
         private_key_encrypted: master.seal(pkcs8.as_ref(), kid.as_bytes())?,
     };
-    store.rotate_signing_key(key, Utc::now()).await?;
+    store.rotate_signing_key(key).await?;
     Ok(kid)
 }
 
@@ -112,7 +112,7 @@ async fn build_set(
     master: &MasterKey,
     verify_grace: Duration,
 ) -> anyhow::Result<Option<KeySet>> {
-    let now = Utc::now();
+    let now = store.now();
     let rows = store
         .signing_keys()
         .await

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use jsonwebtoken::{Algorithm, Validation};
 use moka::sync::Cache;
 
 use super::{Claims, KeyRing, TokenKind};
+use crate::clock::Clock;
 
 /// Longer than any token we issue; anything bigger is junk and is not parsed.
 const MAX_TOKEN_BYTES: usize = 4096;
@@ -31,7 +31,11 @@ pub enum VerifyError {
 
 pub struct TokenVerifier {
     keys: Arc<KeyRing>,
+    clock: Clock,
+    /// Signature and claim rules. Its own time checks use the system clock,
+    /// so they are off: lifetime is checked against `clock` on every call.
     validation: Validation,
+    /// Seconds.
     leeway: i64,
     /// SHA-256 of a token whose signature and claims passed, to its claims.
     verified: Cache<[u8; 32], Arc<Claims>>,
@@ -40,17 +44,16 @@ pub struct TokenVerifier {
 pub struct VerifierSettings<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
-    pub leeway_seconds: u64,
+    pub leeway: chrono::Duration,
     pub cache_capacity: u64,
     pub cache_ttl: Duration,
 }
 
 impl TokenVerifier {
-    pub fn new(keys: Arc<KeyRing>, settings: VerifierSettings<'_>) -> Self {
+    pub fn new(keys: Arc<KeyRing>, clock: Clock, settings: VerifierSettings<'_>) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.leeway = settings.leeway_seconds;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_issuer(&[settings.issuer]);
         validation.set_audience(&[settings.audience]);
         validation.set_required_spec_claims(&["iss", "aud", "exp", "nbf", "sub", "iat", "jti"]);
@@ -60,8 +63,9 @@ impl TokenVerifier {
             .build();
         TokenVerifier {
             keys,
+            clock,
             validation,
-            leeway: i64::try_from(settings.leeway_seconds).unwrap_or(i64::MAX / 2),
+            leeway: settings.leeway.num_seconds(),
             verified,
         }
     }
@@ -81,17 +85,24 @@ impl TokenVerifier {
             Some(claims) => claims,
             None => {
                 let claims = Arc::new(self.verify_uncached(token)?);
+                self.within_lifetime(&claims)?;
                 self.verified.insert(cache_key, claims.clone());
                 claims
             }
         };
-        let now = Utc::now().timestamp();
+        self.within_lifetime(&claims)?;
+        Ok(claims)
+    }
+
+    /// `exp` and `nbf`, with leeway, against this verifier's clock.
+    fn within_lifetime(&self, claims: &Claims) -> Result<(), VerifyError> {
+        let now = self.clock.unix_seconds();
         if now > claims.exp.saturating_add(self.leeway)
             || now < claims.nbf.saturating_sub(self.leeway)
         {
             return Err(VerifyError::OutsideLifetime);
         }
-        Ok(claims)
+        Ok(())
     }
 
     /// Only EdDSA, only our own keys (by `kid`, in memory), no key or
@@ -109,7 +120,7 @@ impl TokenVerifier {
         }
         let kind = match header.typ.as_deref() {
             Some(t) if t == TokenKind::ShortLived.typ() => TokenKind::ShortLived,
-            Some(t) if t == TokenKind::Private.typ() => TokenKind::Private,
+            Some(t) if t == TokenKind::ApiKey.typ() => TokenKind::ApiKey,
             _ => return Err(VerifyError::ForbiddenHeader),
         };
         let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
@@ -121,7 +132,7 @@ impl TokenVerifier {
         let kind_matches = claims.kind == kind
             && match kind {
                 TokenKind::ShortLived => claims.company_id.is_none(),
-                TokenKind::Private => claims.company_id.is_some(),
+                TokenKind::ApiKey => claims.company_id.is_some(),
             };
         if !kind_matches {
             return Err(VerifyError::KindMismatch);

@@ -183,7 +183,7 @@ async fn an_expired_token_is_invalid() {
     let token = app.access_token(&user).await;
     assert_eq!(app.me(&token).await.status(), 200);
 
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.state.clock.advance(std::time::Duration::from_secs(2));
 
     assert_invalid_token(app.me(&token).await).await;
 }

@@ -121,7 +121,10 @@ async fn api_key_revoke_from_the_cli_reaches_the_running_server() {
     assert_eq!(revoked["revoked"], true);
 
     // The server follows the revocation log (polled every 100 ms in tests).
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    crate::helpers::eventually("the revocation reaching the server", || async {
+        app.me(key).await.status() == 401
+    })
+    .await;
     crate::helpers::assert_invalid_token(app.me(key).await).await;
     let again = cli.run(&["api-key", "revoke", key_id], "");
     assert!(!again.status.success());

@@ -1,24 +1,7 @@
 use latchkey::domain::Role;
 use uuid::Uuid;
 
-use crate::helpers::{assert_error, assert_invalid_token, spawn_app, TestApp};
-
-impl TestApp {
-    pub async fn verify(
-        &self,
-        token: Option<&str>,
-        original_uri: Option<&str>,
-    ) -> reqwest::Response {
-        let mut request = self.client.get(self.url("/api/v1/auth/verify"));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(uri) = original_uri {
-            request = request.header("x-original-uri", uri);
-        }
-        request.send().await.unwrap()
-    }
-}
+use crate::helpers::{assert_error, assert_invalid_token, spawn_app};
 
 fn datasets(company: Uuid) -> String {
     format!("/api/v1/companies/{company}/datasets/")

@@ -4,12 +4,15 @@ use latchkey::domain::Role;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, inactive, spawn_app, spawn_app_with};
+use crate::helpers::{assert_error, inactive, spawn_app, spawn_app_with, ServiceClient};
 
 #[tokio::test]
 async fn a_caller_without_valid_client_credentials_is_refused() {
     let app = spawn_app().await;
-    let (client_id, secret) = app.create_client().await;
+    let ServiceClient {
+        id: client_id,
+        secret,
+    } = app.create_client().await;
     let url = app.url("/api/v1/introspect");
 
     let missing = app
@@ -112,7 +115,7 @@ async fn json_bodies_are_accepted_and_the_type_hint_is_not_trusted() {
     let response = app
         .client
         .post(app.url("/api/v1/introspect"))
-        .basic_auth(&client.0, Some(&client.1))
+        .basic_auth(&client.id, Some(&client.secret))
         .json(&json!({ "token": token, "token_type_hint": "refresh_token" }))
         .send()
         .await
@@ -161,7 +164,7 @@ async fn anything_but_a_live_token_is_exactly_inactive() {
     let no_token = app
         .client
         .post(app.url("/api/v1/introspect"))
-        .basic_auth(&client.0, Some(&client.1))
+        .basic_auth(&client.id, Some(&client.secret))
         .form(&[("token_type_hint", "access_token")])
         .send()
         .await
@@ -206,7 +209,7 @@ async fn a_revoked_client_is_refused_at_once() {
 
     app.state
         .store
-        .revoke_service_client(&client.0)
+        .revoke_service_client(&client.id)
         .await
         .unwrap();
     app.state.follower.catch_up().await.unwrap();
@@ -227,7 +230,7 @@ async fn a_token_that_expires_in_the_verified_cache_becomes_inactive() {
     assert_eq!(app.introspect_ok(&client, &token).await["active"], true);
     assert_eq!(app.introspect_ok(&client, &token).await["active"], true);
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.state.clock.advance(Duration::from_secs(2));
 
     assert_eq!(app.introspect_ok(&client, &token).await, inactive());
 }
@@ -251,7 +254,7 @@ async fn introspection_and_forward_auth_send_no_database_query() {
     // Setup rang the PostgreSQL doorbell; let the follower finish reading.
     let mut before = app.state.store.statements_executed();
     loop {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
         let now = app.state.store.statements_executed();
         if now == before {
             break;
@@ -301,7 +304,9 @@ async fn a_stale_revocation_state_fails_closed_and_recovers() {
     db.execute_unprepared("ALTER TABLE revocation_events RENAME TO revocation_events_away")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    // A read already under way may still succeed; then time passes.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.state.clock.advance(Duration::from_secs(2));
 
     assert_error(
         app.introspect(&client, &token).await,
@@ -327,7 +332,10 @@ async fn a_stale_revocation_state_fails_closed_and_recovers() {
     db.execute_unprepared("ALTER TABLE revocation_events_away RENAME TO revocation_events")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    crate::helpers::eventually("the state to recover", || async {
+        app.state.access.is_fresh()
+    })
+    .await;
     assert_eq!(app.introspect_ok(&client, &token).await["active"], true);
 }
 

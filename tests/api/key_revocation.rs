@@ -4,66 +4,8 @@
 
 use latchkey::domain::Role;
 use serde_json::{json, Value};
-use uuid::Uuid;
 
-use crate::helpers::{
-    assert_error, eventually, inactive, spawn_app, spawn_app_with, TestApp, TestUser,
-};
-
-/// A company with an owner, and a member holding two keys.
-struct Company {
-    id: Uuid,
-    owner_token: String,
-    member: TestUser,
-    member_keys: [Value; 2],
-    owners_key: Value,
-}
-
-impl TestApp {
-    async fn company_with_a_keyholding_member(&self) -> Company {
-        let (_, id, owner_token) = self
-            .member_of_new_company("owner@example.com", "professional", Role::Owner)
-            .await;
-        let member = self.create_user("member@example.com").await;
-        self.add_member(&member, id, Role::Member).await;
-        let member_token = self.access_token(&member).await;
-        let member_keys = [
-            self.create_key_ok(&member_token, id).await,
-            self.create_key_ok(&member_token, id).await,
-        ];
-        let owners_key = self.create_key_ok(&owner_token, id).await;
-        Company {
-            id,
-            owner_token,
-            member,
-            member_keys,
-            owners_key,
-        }
-    }
-
-    /// The company's keys as its owner sees them, by id.
-    async fn listed(&self, company: &Company) -> std::collections::HashMap<String, Value> {
-        let listing: Value = self
-            .list_keys(&company.owner_token, company.id)
-            .await
-            .json()
-            .await
-            .unwrap();
-        listing["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|key| (key["id"].as_str().unwrap().to_owned(), key.clone()))
-            .collect()
-    }
-
-    /// Runs an ops command; it must succeed.
-    fn ops(&self, args: &[&str]) -> Value {
-        let mut args = args.to_vec();
-        args.push("--json");
-        self.cli().run_json(&args, "")
-    }
-}
+use crate::helpers::{assert_error, eventually, inactive, spawn_app, spawn_app_with};
 
 fn token(key: &Value) -> &str {
     key["token"].as_str().unwrap()
@@ -240,7 +182,7 @@ async fn revoked_keys_do_not_count_towards_the_plan_limit() {
 
     assert!(app
         .state
-        .store
+        .accounts
         .remove_member(company.member.id, company.id, "cli")
         .await
         .unwrap());

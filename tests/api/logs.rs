@@ -11,7 +11,7 @@ async fn no_password_or_token_ever_reaches_the_logs() {
         &["--json", "user", "create", "--email", "ada@example.com"],
         PASSWORD,
     );
-    let server = latchkey.serve("trace");
+    let mut server = latchkey.serve("trace");
     let client = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", server.address);
 
@@ -62,7 +62,8 @@ async fn no_password_or_token_ever_reaches_the_logs() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A graceful stop finishes the requests and ends the logs.
+    assert!(server.terminate().success());
 
     let logs = server.logs();
     assert!(

@@ -15,5 +15,6 @@ mod nginx;
 mod process;
 mod replicas;
 mod revocation;
+mod shutdown;
 mod signing_keys;
 mod throttle;

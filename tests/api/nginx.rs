@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use latchkey::domain::Role;
 
+use crate::helpers::{raw_exchange, status_of};
 use crate::helpers::{spawn_app, TestApp};
-use crate::hostile_paths::{raw_exchange, status_of, HOSTILE_PATHS};
+use crate::hostile_paths::HOSTILE_PATHS;
 
 /// The header by which the stand-in protected service signs its answers.
 const SERVED_BY_DATASETS: &str = "x-served-by: datasets";

@@ -1,7 +1,7 @@
 //! Runs the real `latchkey` binary, as an operator would.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -72,18 +72,19 @@ impl Latchkey {
             .spawn()
             .expect("latchkey serve starts");
         let logs = Arc::new(Mutex::new(String::new()));
+        let mut readers = Vec::new();
         for stream in [
             Box::new(child.stderr.take().unwrap()) as Box<dyn std::io::Read + Send>,
             Box::new(child.stdout.take().unwrap()),
         ] {
             let logs = logs.clone();
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     let mut logs = logs.lock().unwrap();
                     logs.push_str(&line);
                     logs.push('\n');
                 }
-            });
+            }));
         }
         let started = Instant::now();
         let port = loop {
@@ -105,6 +106,7 @@ impl Latchkey {
         Server {
             child,
             logs,
+            readers,
             address: format!("http://127.0.0.1:{port}"),
         }
     }
@@ -113,12 +115,37 @@ impl Latchkey {
 pub struct Server {
     child: Child,
     logs: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
     pub address: String,
 }
 
 impl Server {
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().clone()
+    }
+
+    /// Sends SIGTERM, as an orchestrator would, and waits (at most ten
+    /// seconds) for the process to exit and for its last log line to be read.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the server did not stop within ten seconds of SIGTERM: {}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        for reader in self.readers.drain(..) {
+            reader.join().unwrap();
+        }
+        status
     }
 }
 

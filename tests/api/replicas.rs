@@ -103,7 +103,7 @@ async fn a_removed_membership_reaches_the_other_replica() {
 
     assert!(a
         .state
-        .store
+        .accounts
         .remove_member(user.id, company, "test")
         .await
         .unwrap());

@@ -3,18 +3,7 @@
 use latchkey::domain::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_invalid_token, inactive, spawn_app, TestApp};
-
-impl TestApp {
-    pub async fn revoke(&self, token: &str) -> reqwest::Response {
-        self.client
-            .post(self.url("/api/v1/revoke"))
-            .form(&[("token", token)])
-            .send()
-            .await
-            .unwrap()
-    }
-}
+use crate::helpers::{assert_invalid_token, inactive, spawn_app};
 
 #[tokio::test]
 async fn revoking_a_private_token_deletes_its_key_for_good() {

@@ -1,4 +1,12 @@
-//! `spawn_app()`: the real application on port 0, against a fresh database.
+//! `spawn_app()`: the real application on port 0, against a fresh database,
+//! and every `TestApp` method the tests use.
+
+mod api_keys;
+mod gateways;
+mod key_holders;
+
+pub use api_keys::DAY;
+pub use gateways::{raw_exchange, status_of, Gateway};
 
 use std::sync::LazyLock;
 
@@ -161,13 +169,13 @@ impl TestApp {
             .id
     }
 
+    /// In force here before it returns, as through the API.
     pub async fn add_member(&self, user: &TestUser, company_id: Uuid, role: Role) {
         self.state
-            .store
+            .accounts
             .add_member(user.id, company_id, role)
             .await
             .unwrap();
-        self.state.follower.catch_up().await.unwrap();
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
@@ -300,25 +308,27 @@ pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) 
     item
 }
 
+/// A service client that may call introspection.
+#[derive(Clone)]
+pub struct ServiceClient {
+    pub id: String,
+    pub secret: String,
+}
+
 impl TestApp {
-    /// A service client for introspection: (client_id, client_secret).
-    pub async fn create_client(&self) -> (String, String) {
-        let client_id = Uuid::now_v7().to_string();
-        let secret = latchkey::tokens::random_secret();
-        let hash = latchkey::tokens::sha256_hex(&secret);
-        self.state
-            .store
-            .create_service_client(client_id.clone(), hash, "test".to_owned())
-            .await
-            .unwrap();
-        self.state.follower.catch_up().await.unwrap();
-        (client_id, secret)
+    /// A new service client, already in force here.
+    pub async fn create_client(&self) -> ServiceClient {
+        let created = self.state.clients.create("test").await.unwrap();
+        ServiceClient {
+            id: created.client_id,
+            secret: created.client_secret,
+        }
     }
 
-    pub async fn introspect(&self, client: &(String, String), token: &str) -> reqwest::Response {
+    pub async fn introspect(&self, client: &ServiceClient, token: &str) -> reqwest::Response {
         self.client
             .post(self.url("/api/v1/introspect"))
-            .basic_auth(&client.0, Some(&client.1))
+            .basic_auth(&client.id, Some(&client.secret))
             .form(&[("token", token)])
             .send()
             .await
@@ -326,7 +336,7 @@ impl TestApp {
     }
 
     /// The introspection answer, which must be 200.
-    pub async fn introspect_ok(&self, client: &(String, String), token: &str) -> Value {
+    pub async fn introspect_ok(&self, client: &ServiceClient, token: &str) -> Value {
         let response = self.introspect(client, token).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()

@@ -1,3 +1,5 @@
+//! `AccessState`: the in-memory answer to "is this token still good?".
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::RwLock;
@@ -5,16 +7,10 @@ use std::sync::RwLock;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::Role;
-use crate::store::revocation_events::RevocationEvent;
+use super::client_secrets::ClientSecrets;
+use crate::clock::Clock;
+use crate::domain::{AccessEvent, ActiveKey, Role};
 use crate::tokens::{Claims, TokenKind};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyEntry {
-    pub company_id: Uuid,
-    pub user_id: Uuid,
-    pub expires_at: i64,
-}
 
 /// How long the marker of an ended key is kept, in seconds.
 ///
@@ -29,7 +25,7 @@ pub struct KeyEntry {
 /// of these. Keeping the marker until the key would have expired (up to a
 /// year) instead let a member who creates and deletes keys in a loop fill
 /// every replica's memory.
-pub const ENDED_KEY_MARKER_SECONDS: i64 = 2 * super::sync::GAP_PATIENCE.as_secs() as i64;
+pub const ENDED_KEY_MARKER_SECONDS: i64 = 2 * super::follower::GAP_PATIENCE.as_secs() as i64;
 
 #[derive(Default, Clone, Copy)]
 struct UserCutoff {
@@ -40,7 +36,7 @@ struct UserCutoff {
 
 #[derive(Default)]
 struct Inner {
-    active_keys: HashMap<Uuid, KeyEntry>,
+    active_keys: HashMap<Uuid, ActiveKey>,
     /// Keys ended (deleted or revoked) lately, with when their marker may
     /// go (unix seconds): a creation applied late cannot bring them back.
     ended_keys: HashMap<Uuid, i64>,
@@ -48,12 +44,12 @@ struct Inner {
     revoked_jtis: HashMap<Uuid, i64>,
     users: HashMap<Uuid, UserCutoff>,
     memberships: HashMap<(Uuid, Uuid), Role>,
-    /// Introspection callers: client_id to SHA-256 of the secret.
-    clients: HashMap<String, [u8; 32]>,
+    clients: ClientSecrets,
 }
 
-pub struct RevocationState {
+pub struct AccessState {
     inner: RwLock<Inner>,
+    clock: Clock,
     refreshed_at_ms: AtomicI64,
     max_staleness_ms: i64,
     /// Tokens are accepted until exp + leeway: revocations are kept as long.
@@ -63,16 +59,22 @@ pub struct RevocationState {
 /// A full picture read from the database at start.
 #[derive(Default)]
 pub struct Snapshot {
-    pub active_keys: HashMap<Uuid, KeyEntry>,
+    pub active_keys: HashMap<Uuid, ActiveKey>,
     pub revoked_jtis: Vec<(Uuid, DateTime<Utc>)>,
     pub disabled_users: Vec<Uuid>,
     pub user_cutoffs: Vec<(Uuid, DateTime<Utc>)>,
     pub memberships: Vec<(Uuid, Uuid, Role)>,
+    /// (client_id, hex SHA-256 of the secret).
     pub clients: Vec<(String, String)>,
 }
 
-impl RevocationState {
-    pub fn new(snapshot: Snapshot, max_staleness_seconds: u64, leeway_seconds: u64) -> Self {
+impl AccessState {
+    pub fn new(
+        snapshot: Snapshot,
+        clock: Clock,
+        max_staleness: chrono::Duration,
+        leeway: chrono::Duration,
+    ) -> Self {
         let mut inner = Inner {
             active_keys: snapshot.active_keys,
             ..Inner::default()
@@ -95,13 +97,13 @@ impl RevocationState {
                 .into_iter()
                 .map(|(u, c, r)| ((u, c), r)),
         );
-        inner.clients = client_map(snapshot.clients);
-        let state = RevocationState {
+        inner.clients = ClientSecrets::new(snapshot.clients);
+        let state = AccessState {
             inner: RwLock::new(inner),
+            clock,
             refreshed_at_ms: AtomicI64::new(0),
-            max_staleness_ms: i64::try_from(max_staleness_seconds.saturating_mul(1000))
-                .unwrap_or(i64::MAX),
-            leeway_seconds: i64::try_from(leeway_seconds).unwrap_or(i64::MAX / 2),
+            max_staleness_ms: max_staleness.num_milliseconds(),
+            leeway_seconds: leeway.num_seconds(),
         };
         state.mark_refreshed();
         state
@@ -115,19 +117,20 @@ impl RevocationState {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Records that the state has just caught up with the log.
     pub fn mark_refreshed(&self) {
         self.refreshed_at_ms
-            .store(Utc::now().timestamp_millis(), Ordering::Release);
+            .store(self.clock.unix_millis(), Ordering::Release);
     }
 
-    /// False once the state has not been refreshed for `max_staleness_seconds`.
+    /// False once the state has not caught up for `max_staleness`.
     pub fn is_fresh(&self) -> bool {
-        Utc::now().timestamp_millis() - self.refreshed_at_ms.load(Ordering::Acquire)
-            <= self.max_staleness_ms
+        self.staleness_ms() <= self.max_staleness_ms
     }
 
+    /// Milliseconds since the state last caught up with the log.
     pub fn staleness_ms(&self) -> i64 {
-        Utc::now().timestamp_millis() - self.refreshed_at_ms.load(Ordering::Acquire)
+        self.clock.unix_millis() - self.refreshed_at_ms.load(Ordering::Acquire)
     }
 
     /// Whether a token whose signature and claims are already verified is still good.
@@ -143,7 +146,7 @@ impl RevocationState {
         }
         match claims.kind {
             TokenKind::ShortLived => !inner.revoked_jtis.contains_key(&claims.jti),
-            TokenKind::Private => {
+            TokenKind::ApiKey => {
                 let Some(company_id) = claims.company_id else {
                     return false;
                 };
@@ -158,15 +161,12 @@ impl RevocationState {
 
     /// Whether the secret is the client's, compared in constant time.
     pub fn client_matches(&self, client_id: &str, secret: &str) -> bool {
-        let presented = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
-        match self.read().clients.get(client_id) {
-            Some(stored) => constant_time_eq(stored, presented.as_ref()),
-            None => false,
-        }
+        self.read().clients.matches(client_id, secret)
     }
 
+    /// Replaces the service clients: (client_id, hex SHA-256 of the secret).
     pub fn set_clients(&self, clients: Vec<(String, String)>) {
-        self.write().clients = client_map(clients);
+        self.write().clients = ClientSecrets::new(clients);
     }
 
     pub fn role_in(&self, user_id: Uuid, company_id: Uuid) -> Option<Role> {
@@ -181,20 +181,22 @@ impl RevocationState {
         self.read().revoked_jtis.len()
     }
 
-    /// Applies events in id order. Every event is idempotent, so reading one twice is harmless.
-    pub fn apply(&self, events: impl IntoIterator<Item = RevocationEvent>) {
-        let marker_until = Utc::now().timestamp() + ENDED_KEY_MARKER_SECONDS;
+    /// Applies events in log order. Every event is idempotent, so reading
+    /// one twice is harmless. `SigningKeysChanged` and `ClientsChanged` are
+    /// the follower's to act on: they change nothing here.
+    pub fn apply(&self, events: impl IntoIterator<Item = AccessEvent>) {
+        let marker_until = self.clock.unix_seconds() + ENDED_KEY_MARKER_SECONDS;
         let mut inner = self.write();
         for event in events {
             match event {
-                RevocationEvent::KeyCreated {
+                AccessEvent::KeyCreated {
                     key_id,
                     company_id,
                     user_id,
                     expires_at,
                 } => {
                     if !inner.ended_keys.contains_key(&key_id) {
-                        let entry = KeyEntry {
+                        let entry = ActiveKey {
                             company_id,
                             user_id,
                             expires_at: expires_at.timestamp(),
@@ -202,17 +204,17 @@ impl RevocationState {
                         inner.active_keys.insert(key_id, entry);
                     }
                 }
-                RevocationEvent::KeyDeleted { key_id } | RevocationEvent::KeyRevoked { key_id } => {
+                AccessEvent::KeyDeleted { key_id } | AccessEvent::KeyRevoked { key_id } => {
                     inner.active_keys.remove(&key_id);
                     inner.ended_keys.insert(key_id, marker_until);
                 }
-                RevocationEvent::TokenRevoked { jti, expires_at } => {
+                AccessEvent::TokenRevoked { jti, expires_at } => {
                     inner.revoked_jtis.insert(jti, expires_at.timestamp());
                 }
-                RevocationEvent::UserDisabled { user_id } => {
+                AccessEvent::UserDisabled { user_id } => {
                     inner.users.entry(user_id).or_default().disabled = true;
                 }
-                RevocationEvent::UserTokensRevoked {
+                AccessEvent::UserTokensRevoked {
                     user_id,
                     valid_after,
                 } => {
@@ -221,7 +223,7 @@ impl RevocationState {
                     cutoff.valid_after_ms =
                         Some(cutoff.valid_after_ms.map_or(after, |old| old.max(after)));
                 }
-                RevocationEvent::MembershipChanged {
+                AccessEvent::MembershipChanged {
                     user_id,
                     company_id,
                     role,
@@ -233,98 +235,22 @@ impl RevocationState {
                         inner.memberships.remove(&(user_id, company_id));
                     }
                 },
-                RevocationEvent::SigningKeysChanged { .. }
-                | RevocationEvent::ClientsChanged { .. } => {}
+                AccessEvent::SigningKeysChanged { .. } | AccessEvent::ClientsChanged { .. } => {}
             }
         }
     }
 
     /// Forgets entries whose tokens have expired anyway, and markers of
     /// ended keys that no replay can need any more.
-    pub fn prune(&self, now: DateTime<Utc>) {
-        let horizon = now.timestamp() - self.leeway_seconds;
+    pub fn prune(&self) {
+        let now = self.clock.unix_seconds();
+        let horizon = now - self.leeway_seconds;
         let mut inner = self.write();
         inner.revoked_jtis.retain(|_, exp| *exp >= horizon);
         inner.active_keys.retain(|_, key| key.expires_at >= horizon);
-        inner
-            .ended_keys
-            .retain(|_, until| *until >= now.timestamp());
+        inner.ended_keys.retain(|_, until| *until >= now);
     }
-}
-
-fn client_map(clients: Vec<(String, String)>) -> HashMap<String, [u8; 32]> {
-    clients
-        .into_iter()
-        .filter_map(|(id, hex)| Some((id, decode_hex32(&hex)?)))
-        .collect()
-}
-
-fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(out)
-}
-
-/// Hand-written because `subtle` is BSD-licensed and ring's is deprecated.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::{Duration, Utc};
-    use uuid::Uuid;
-
-    use super::{RevocationState, Snapshot, ENDED_KEY_MARKER_SECONDS};
-    use crate::store::revocation_events::RevocationEvent;
-
-    fn created(key_id: Uuid) -> RevocationEvent {
-        RevocationEvent::KeyCreated {
-            key_id,
-            company_id: Uuid::now_v7(),
-            user_id: Uuid::now_v7(),
-            expires_at: Utc::now() + Duration::days(365),
-        }
-    }
-
-    #[test]
-    fn an_ended_key_cannot_come_back_while_a_replay_could_bring_its_creation() {
-        let state = RevocationState::new(Snapshot::default(), 30, 30);
-        let (deleted, revoked) = (Uuid::now_v7(), Uuid::now_v7());
-        state.apply([created(deleted), created(revoked)]);
-        state.apply([
-            RevocationEvent::KeyDeleted { key_id: deleted },
-            RevocationEvent::KeyRevoked { key_id: revoked },
-        ]);
-
-        state.prune(Utc::now() + Duration::seconds(ENDED_KEY_MARKER_SECONDS - 5));
-        state.apply([created(deleted), created(revoked)]);
-
-        assert_eq!(state.active_key_count(), 0);
-        assert_eq!(state.read().ended_keys.len(), 2);
-    }
-
-    #[test]
-    fn markers_go_once_no_replay_can_need_them_not_when_the_key_would_expire() {
-        let state = RevocationState::new(Snapshot::default(), 30, 30);
-        for _ in 0..1000 {
-            let key_id = Uuid::now_v7();
-            state.apply([created(key_id), RevocationEvent::KeyDeleted { key_id }]);
-        }
-        assert_eq!(state.read().ended_keys.len(), 1000);
-
-        state.prune(Utc::now() + Duration::seconds(ENDED_KEY_MARKER_SECONDS + 5));
-
-        assert_eq!(state.read().ended_keys.len(), 0);
-        assert_eq!(state.active_key_count(), 0);
-    }
-}
+mod tests;

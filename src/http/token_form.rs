@@ -1,0 +1,55 @@
+//! The `token` parameter of an RFC 7662 or RFC 7009 body.
+
+use std::borrow::Cow;
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use serde::Deserialize;
+
+use super::extractors::parse_json;
+use crate::error::ApiError;
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    #[serde(default)]
+    token: String,
+}
+
+/// The `token` of the body: form-encoded (the OAuth default), or JSON when
+/// the request says so. `token_type_hint` is accepted and never trusted:
+/// every token is checked for what it is. Borrowed from the body when it
+/// can be: this is the introspection hot path.
+pub fn token_from_body<'a>(req: &HttpRequest, body: &'a [u8]) -> Result<Cow<'a, str>, ApiError> {
+    let is_json = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes().trim_ascii_start();
+        v.len() >= 16 && v[..16].eq_ignore_ascii_case(b"application/json")
+    });
+    let token = if is_json {
+        Cow::Owned(parse_json::<TokenRequest>(body)?.token)
+    } else {
+        form_token(body)?
+    };
+    Ok(match token {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+        Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
+    })
+}
+
+/// Tokens are base64url and dots, so the usual `token=…` needs no decoding;
+/// anything else goes through the full form parser.
+fn form_token(body: &[u8]) -> Result<Cow<'_, str>, ApiError> {
+    let malformed =
+        |e: &dyn std::fmt::Display| ApiError::ParseError(format!("Malformed form body: {e}."));
+    let plain = body
+        .split(|b| *b == b'&')
+        .find_map(|pair| pair.strip_prefix(b"token="))
+        .filter(|value| !value.iter().any(|b| matches!(b, b'%' | b'+')));
+    match plain {
+        Some(value) => std::str::from_utf8(value)
+            .map(Cow::Borrowed)
+            .map_err(|e| malformed(&e)),
+        None => serde_urlencoded::from_bytes::<TokenRequest>(body)
+            .map(|request| Cow::Owned(request.token))
+            .map_err(|e| malformed(&e)),
+    }
+}

@@ -1,0 +1,86 @@
+//! Which company a token may reach. The rule "an API key reaches only its
+//! own company" is `api_key_allows`, used by forward auth, `/me` and the
+//! API-key routes alike.
+
+use std::sync::Arc;
+
+use latchkey_client::path::CompanyPath;
+use uuid::Uuid;
+
+use super::authenticate::TokenAuthenticator;
+use crate::access::AccessState;
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::tokens::{Claims, TokenKind};
+
+/// An API key speaks for its own company only; a login token is not
+/// confined by this rule (its user's memberships decide).
+pub fn api_key_allows(claims: &Claims, company_id: Uuid) -> bool {
+    claims.company_id.is_none_or(|own| own == company_id)
+}
+
+/// The caller's role in a company, read from the database, for routes that
+/// act on the company. A company the caller cannot reach is not found,
+/// exactly like one that does not exist.
+pub async fn role_in_company(
+    store: &Store,
+    caller: &Claims,
+    company_id: Uuid,
+) -> Result<Role, ApiError> {
+    if !api_key_allows(caller, company_id) {
+        return Err(ApiError::NotFound);
+    }
+    store
+        .role_in_company(caller.sub, company_id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Forward auth for gateways: a valid token, and every company its original
+/// path names within its reach. Memory only.
+#[derive(Clone)]
+pub struct ForwardAuth {
+    authenticator: TokenAuthenticator,
+    access: Arc<AccessState>,
+}
+
+impl ForwardAuth {
+    pub fn new(authenticator: TokenAuthenticator, access: Arc<AccessState>) -> Self {
+        ForwardAuth {
+            authenticator,
+            access,
+        }
+    }
+
+    /// Checks the token, then each original URI as the bytes that were
+    /// sent. An ambiguous one is refused outright (see
+    /// `latchkey_client::path`).
+    pub fn authorize<'a>(
+        &self,
+        token: &str,
+        original_uris: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Arc<Claims>, ApiError> {
+        let claims = self.authenticator.authenticate(token)?;
+        for original in original_uris {
+            let path = CompanyPath::parse_original_uri(original).map_err(|reason| {
+                tracing::debug!(%reason, "ambiguous original URI refused");
+                ApiError::PermissionDenied("The original path is ambiguous.")
+            })?;
+            if !path.all_reachable(|company| self.may_reach(&claims, company)) {
+                return Err(ApiError::PermissionDenied(
+                    "This token may not reach that company.",
+                ));
+            }
+        }
+        Ok(claims)
+    }
+
+    /// An API key reaches its own company (its membership was checked with
+    /// the token); a login token, its user's companies.
+    fn may_reach(&self, claims: &Claims, company_id: Uuid) -> bool {
+        api_key_allows(claims, company_id)
+            && (claims.kind == TokenKind::ApiKey
+                || self.access.role_in(claims.sub, company_id).is_some())
+    }
+}

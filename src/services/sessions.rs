@@ -1,0 +1,212 @@
+//! Login, refresh, logout and the caller's own profile.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::access::api_key_allows;
+use super::events::EventSink;
+use super::Origin;
+use crate::clock::Clock;
+use crate::domain::Email;
+use crate::error::ApiError;
+use crate::passwords::{HashError, PasswordHasher};
+use crate::store::audit::AuditEntry;
+use crate::store::refresh_tokens::{NewRefreshToken, RefreshOutcome};
+use crate::store::Store;
+use crate::tokens::{random_secret, sha256_hex, Claims, TokenIssuer};
+use crate::Result;
+
+/// A login token and the refresh token that renews it.
+#[derive(Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_token: String,
+}
+
+/// `GET /me`: who the caller is and the companies the token speaks for.
+#[derive(Serialize)]
+pub struct Profile {
+    pub id: Uuid,
+    pub email: String,
+    pub companies: Vec<ProfileCompany>,
+}
+
+#[derive(Serialize)]
+pub struct ProfileCompany {
+    pub id: Uuid,
+    pub name: String,
+    pub plan: String,
+    pub role: String,
+}
+
+impl From<HashError> for ApiError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => ApiError::Throttled {
+                retry_after_seconds: 1,
+            },
+            HashError::Failed(e) => ApiError::Unexpected(e),
+        }
+    }
+}
+
+pub struct Sessions {
+    store: Store,
+    passwords: Arc<PasswordHasher>,
+    issuer: Arc<TokenIssuer>,
+    events: EventSink,
+    clock: Clock,
+    refresh_ttl: chrono::Duration,
+}
+
+impl Sessions {
+    pub fn new(
+        store: Store,
+        passwords: Arc<PasswordHasher>,
+        issuer: Arc<TokenIssuer>,
+        events: EventSink,
+        clock: Clock,
+        refresh_ttl: chrono::Duration,
+    ) -> Self {
+        Sessions {
+            store,
+            passwords,
+            issuer,
+            events,
+            clock,
+            refresh_ttl,
+        }
+    }
+
+    /// A fresh login: a new refresh family with its first pair. Every
+    /// attempt is audited; a wrong email costs as much as a wrong password.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: SecretString,
+        origin: Origin,
+    ) -> Result<TokenPair> {
+        // A malformed email is treated as unknown: same cost, same answer.
+        let user = match Email::parse(email) {
+            Ok(email) => self.store.find_user_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let password_ok = self
+            .passwords
+            .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .await?;
+        let user = user.filter(|u| password_ok && u.disabled_at.is_none());
+        let audit = AuditEntry {
+            actor: user
+                .as_ref()
+                .map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
+            action: "login",
+            ip: origin.ip,
+            user_agent: origin.user_agent,
+            outcome: if user.is_some() { "success" } else { "failure" },
+            ..Default::default()
+        };
+        self.store.record_audit(audit).await?;
+        let user = user.ok_or(ApiError::InvalidCredentials)?;
+        let access_jti = self.clock.new_v7();
+        let refresh_token = random_secret();
+        self.store
+            .insert_refresh_token(NewRefreshToken {
+                token_hash: sha256_hex(&refresh_token),
+                user_id: user.id,
+                family_id: Uuid::now_v7(),
+                access_jti,
+                expires_at: self.clock.now() + self.refresh_ttl,
+            })
+            .await?;
+        self.token_pair(user.id, access_jti, refresh_token)
+    }
+
+    /// Rotates a refresh token. A spent one coming back revokes its family.
+    pub async fn refresh(&self, presented: SecretString) -> Result<TokenPair> {
+        let presented = sha256_hex(presented.expose_secret());
+        let access_jti = self.clock.new_v7();
+        let refresh_token = random_secret();
+        let refresh_hash = sha256_hex(&refresh_token);
+        let refresh_expires = self.clock.now() + self.refresh_ttl;
+        let next = |user_id, family_id| NewRefreshToken {
+            token_hash: refresh_hash,
+            user_id,
+            family_id,
+            access_jti,
+            expires_at: refresh_expires,
+        };
+        let outcome = self
+            .store
+            .rotate_refresh_token(&presented, next, self.issuer.access_ttl())
+            .await?;
+        match outcome {
+            RefreshOutcome::Rotated { user, .. } => {
+                self.token_pair(user.id, access_jti, refresh_token)
+            }
+            RefreshOutcome::ReuseDetected(events) => {
+                tracing::warn!("refresh token reused: its family has been revoked");
+                self.events.put_in_force(events).await;
+                Err(ApiError::InvalidToken)
+            }
+            RefreshOutcome::Invalid => Err(ApiError::InvalidToken),
+        }
+    }
+
+    /// Revokes this login token and its refresh family.
+    pub async fn logout(&self, caller: &Claims) -> Result<()> {
+        let events = self
+            .store
+            .logout(caller.jti, caller.expires_at(), self.issuer.access_ttl())
+            .await?;
+        self.events.put_in_force(events).await;
+        Ok(())
+    }
+
+    /// The caller and their companies; an API key sees only its own.
+    pub async fn profile(&self, caller: &Claims) -> Result<Profile> {
+        let user = self
+            .store
+            .find_user(caller.sub)
+            .await?
+            .ok_or(ApiError::InvalidToken)?;
+        let companies = self
+            .store
+            .memberships_of_user(user.id)
+            .await?
+            .into_iter()
+            .filter(|m| api_key_allows(caller, m.company.id))
+            .map(|m| ProfileCompany {
+                id: m.company.id,
+                name: m.company.name,
+                plan: m.company.plan,
+                role: m.role,
+            })
+            .collect();
+        Ok(Profile {
+            id: user.id,
+            email: user.email,
+            companies,
+        })
+    }
+
+    fn token_pair(
+        &self,
+        user_id: Uuid,
+        access_jti: Uuid,
+        refresh_token: String,
+    ) -> Result<TokenPair> {
+        let access = self.issuer.short_lived(user_id, access_jti)?;
+        Ok(TokenPair {
+            access_token: access.token,
+            token_type: "Bearer",
+            expires_in: self.issuer.access_ttl().num_seconds(),
+            refresh_token,
+        })
+    }
+}
