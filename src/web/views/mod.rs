@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod create_key;
+pub mod error;
 pub mod sign_in;
 pub mod when;
 
