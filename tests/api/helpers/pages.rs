@@ -56,8 +56,13 @@ pub fn field(html: &str, name: &str) -> Option<String> {
 
 impl PageClient {
     pub fn new(app: &TestApp) -> PageClient {
+        PageClient::at(&app.address)
+    }
+
+    /// For a server at this base URL, e.g. the real binary's.
+    pub fn at(base: &str) -> PageClient {
         PageClient {
-            base: app.address.clone(),
+            base: base.to_owned(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(PAGE_CLIENT_AGENT)
@@ -138,6 +143,10 @@ impl PageClient {
 
     /// Signs in through the form, as a person would.
     pub async fn sign_in(&mut self, user: &TestUser) -> Answer {
+        self.sign_in_as(&user.email, PASSWORD).await
+    }
+
+    pub async fn sign_in_as(&mut self, email: &str, password: &str) -> Answer {
         let form = self.get("/ui/login").await;
         let token = form.field("csrf_token");
         let answer = self
@@ -145,8 +154,8 @@ impl PageClient {
                 "/ui/login",
                 &[
                     ("csrf_token", &token),
-                    ("email", &user.email),
-                    ("password", PASSWORD),
+                    ("email", email),
+                    ("password", password),
                 ],
             )
             .await;
