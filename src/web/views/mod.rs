@@ -40,10 +40,14 @@ impl Viewer {
         self.name.as_deref().unwrap_or(&self.email)
     }
 
-    /// One or two letters for the avatar: "AL" for Ada Lovelace.
+    /// One or two letters for the avatar: "AL" for Ada Lovelace, "GH" for
+    /// grace.hopper@example.com (the domain is no part of the person).
     pub fn initials(&self) -> String {
-        self.display_name()
-            .split(|c: char| c.is_whitespace() || c == '.' || c == '@')
+        let who = match &self.name {
+            Some(name) => name.as_str(),
+            None => self.email.split('@').next().unwrap_or_default(),
+        };
+        who.split(|c: char| c.is_whitespace() || c == '.' || c == '_' || c == '-')
             .filter_map(|word| word.chars().next())
             .take(2)
             .flat_map(char::to_uppercase)
@@ -125,5 +129,10 @@ mod tests {
         };
         assert_eq!(unnamed.display_name(), "grace.hopper@example.com");
         assert_eq!(unnamed.initials(), "GH");
+        let short = Viewer {
+            name: None,
+            email: "ada@example.com".into(),
+        };
+        assert_eq!(short.initials(), "A");
     }
 }
