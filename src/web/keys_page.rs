@@ -52,11 +52,11 @@ pub async fn keys_page(
             active_limit: terms
                 .active_key_limit()
                 .map(|limit| u32::try_from(limit).unwrap_or(u32::MAX)),
-            create: CreateKeyForm::blank(
+            create: Box::new(CreateKeyForm::blank(
                 now,
                 u32::try_from(terms.max_lifetime_days).unwrap_or(u32::MAX),
                 reserve_key_id(state, session, company_id),
-            ),
+            )),
         },
         None => PlanAccess::NotIncluded {
             allowed_plans: state.api_keys.plans_with_keys(),

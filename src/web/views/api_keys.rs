@@ -38,7 +38,7 @@ pub enum PlanAccess {
     Allowed {
         /// The most active keys at once; `None` for unlimited.
         active_limit: Option<u32>,
-        create: CreateKeyForm,
+        create: Box<CreateKeyForm>,
     },
     /// The plan has no API keys; existing ones (after a downgrade) are
     /// still listed and may be deleted.
@@ -262,14 +262,14 @@ mod tests {
             scope: KeyScope::Company,
             plan: PlanAccess::Allowed {
                 active_limit: None,
-                create: CreateKeyForm::blank(
+                create: Box::new(CreateKeyForm::blank(
                     now,
                     365,
                     ReservedKeyId {
                         id: Uuid::nil(),
                         tag: String::new(),
                     },
-                ),
+                )),
             },
             keys: vec![KeyRow {
                 id: Uuid::from_u128(0xf3a9),

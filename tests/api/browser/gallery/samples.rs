@@ -169,7 +169,7 @@ fn blank_form() -> CreateKeyForm {
 fn professional() -> PlanAccess {
     PlanAccess::Allowed {
         active_limit: Some(25),
-        create: blank_form(),
+        create: Box::new(blank_form()),
     }
 }
 
@@ -209,7 +209,7 @@ fn failed_create(input: (&str, &str, &str), errors: CreateKeyErrors) -> ApiKeysP
     create.refill(&input, errors);
     let plan = PlanAccess::Allowed {
         active_limit: Some(25),
-        create,
+        create: Box::new(create),
     };
     keys_page(KeyScope::Company, plan, company_keys(), Dialog::Create)
 }
