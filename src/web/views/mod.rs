@@ -36,8 +36,9 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    pub fn display_name(&self) -> &str {
-        self.name.as_deref().unwrap_or(&self.email)
+    /// The email split at its `@`, so a page may let it wrap there.
+    pub fn email_parts(&self) -> (&str, &str) {
+        self.email.rsplit_once('@').unwrap_or((&self.email, ""))
     }
 
     /// One or two letters for the avatar: "AL" for Ada Lovelace, "GH" for
@@ -127,7 +128,7 @@ mod tests {
             name: None,
             email: "grace.hopper@example.com".into(),
         };
-        assert_eq!(unnamed.display_name(), "grace.hopper@example.com");
+        assert_eq!(unnamed.email_parts(), ("grace.hopper", "example.com"));
         assert_eq!(unnamed.initials(), "GH");
         let short = Viewer {
             name: None,
