@@ -133,6 +133,7 @@ fn http_server(state: web::Data<AppState>) -> anyhow::Result<(Server, u16)> {
                 .into()
             }))
             .configure(http::routes)
+            .configure(crate::web::routes)
             .default_service(web::to(http::not_found))
     })
     .disable_signals();

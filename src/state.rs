@@ -14,7 +14,7 @@ use crate::settings::Settings;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::tokens::{
-    crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier, VerifierSettings,
+    crypto_provider, KeyRing, MasterKey, PageMac, TokenIssuer, TokenVerifier, VerifierSettings,
 };
 use crate::usage::KeyUsage;
 
@@ -39,6 +39,8 @@ pub struct AppState {
     pub accounts: Accounts,
     pub clients: ServiceClients,
     pub readiness: Readiness,
+    /// Tags the browser pages' forms (CSRF tokens, reserved key ids).
+    pub page_mac: PageMac,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
         crypto_provider::install();
         let clock = store.clock().clone();
         let master = MasterKey::load_or_create(&settings.secrets)?;
+        let page_mac = PageMac::new(&master);
         let grace = settings.signing_key_verify_grace();
         let keys = Arc::new(KeyRing::load(&store, master, grace).await?);
         let follower_settings = FollowerSettings {
@@ -131,6 +134,7 @@ impl AppState {
             sessions,
             key_admin,
             revocation,
+            page_mac,
         })
     }
 }

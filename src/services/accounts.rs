@@ -1,5 +1,7 @@
 //! Companies, users and memberships: for the CLI now, the admin API later.
 
+use std::collections::HashMap;
+
 use entity::{companies, users};
 use sea_orm::DbErr;
 use uuid::Uuid;
@@ -18,6 +20,11 @@ pub struct Accounts {
 impl Accounts {
     pub fn new(store: Store, events: EventSink) -> Self {
         Accounts { store, events }
+    }
+
+    /// Who created each key, as people read it: the creators' emails.
+    pub async fn emails(&self, user_ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, DbErr> {
+        self.store.user_emails(user_ids).await
     }
 
     pub async fn create_company(

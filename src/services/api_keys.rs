@@ -15,7 +15,7 @@ use super::Origin;
 use crate::clock::Clock;
 use crate::domain::{Expiry, KeyName, Role};
 use crate::error::ApiError;
-use crate::settings::Settings;
+use crate::settings::{PlanSettings, Settings};
 use crate::store::api_keys::{CreateKeyError, KeyFilter, NewApiKey};
 use crate::store::audit::AuditEntry;
 use crate::store::Store;
@@ -187,6 +187,7 @@ impl ApiKeys {
         }
     }
 
+    /// Creates a key under a fresh id: the JSON API's way.
     pub async fn create(
         &self,
         caller: &Claims,
@@ -195,6 +196,25 @@ impl ApiKeys {
         requested: RequestedExpiry,
         origin: Origin,
     ) -> Result<CreatedKey> {
+        let key_id = self.clock.new_v7();
+        self.create_once(caller, company_id, key_id, name, requested, origin)
+            .await?
+            .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("a fresh key id was taken")))
+    }
+
+    /// Creates a key under an id the caller reserved beforehand (a page's
+    /// create form carries one), so that sending the same request twice
+    /// makes one key. `None`: a key with this id exists already; its token
+    /// is not shown again.
+    pub async fn create_once(
+        &self,
+        caller: &Claims,
+        company_id: Uuid,
+        key_id: Uuid,
+        name: KeyName,
+        requested: RequestedExpiry,
+        origin: Origin,
+    ) -> Result<Option<CreatedKey>> {
         self.throttle
             .key_creation(caller.sub)
             .map_err(|RetryAfter(seconds)| ApiError::Throttled {
@@ -207,9 +227,7 @@ impl ApiKeys {
             .await?
             .ok_or(ApiError::NotFound)?;
         let plan = self
-            .settings
-            .plan(&company.plan)
-            .filter(|p| p.api_keys)
+            .plan_terms(&company.plan)
             .ok_or(ApiError::PlanNotAllowed)?;
         let expiry = Expiry::parse(
             requested.expires_at.as_deref(),
@@ -217,7 +235,6 @@ impl ApiKeys {
             self.clock.now(),
             plan.max_lifetime(),
         )?;
-        let key_id = self.clock.new_v7();
         let audit = AuditEntry {
             details: Some(serde_json::json!({ "name": name.as_str(), "expires_at": expiry.at() })),
             ..origin.audit(
@@ -235,29 +252,52 @@ impl ApiKeys {
             expiry,
             creator_token_issued_at_ms: caller.issued_at_ms(),
         };
-        let created = self
+        let created = match self
             .store
             .create_api_key(new_key, plan.active_key_limit(), audit)
             .await
-            .map_err(|e| match e {
-                CreateKeyError::LimitReached => ApiError::ApiKeyLimitReached,
-                CreateKeyError::UnknownCompany | CreateKeyError::NotAMember => ApiError::NotFound,
-                CreateKeyError::CreatorRevoked => ApiError::InvalidToken,
-                CreateKeyError::Db(e) => e.into(),
-            })?;
+        {
+            Ok(created) => created,
+            Err(CreateKeyError::IdTaken) => return Ok(None),
+            Err(CreateKeyError::LimitReached) => return Err(ApiError::ApiKeyLimitReached),
+            Err(CreateKeyError::UnknownCompany | CreateKeyError::NotAMember) => {
+                return Err(ApiError::NotFound)
+            }
+            Err(CreateKeyError::CreatorRevoked) => return Err(ApiError::InvalidToken),
+            Err(CreateKeyError::Db(e)) => return Err(e.into()),
+        };
         let key = created.value;
         let token = self
             .issuer
             .api_key(key.id, key.user_id, key.company_id, key.expires_at)?;
         self.admin.events.put_in_force(created.events).await;
-        Ok(CreatedKey {
+        Ok(Some(CreatedKey {
             id: key.id,
             name: key.name,
             company_id,
             token: token.token,
             created_at: key.created_at,
             expires_at: key.expires_at,
-        })
+        }))
+    }
+
+    /// The terms of a plan that includes API keys; `None` for a plan that
+    /// does not (or is unknown). The one place this rule is read.
+    pub fn plan_terms(&self, plan: &str) -> Option<&PlanSettings> {
+        self.settings.plan(plan).filter(|p| p.api_keys)
+    }
+
+    /// The plans that include API keys, by settings name, in order.
+    pub fn plans_with_keys(&self) -> Vec<String> {
+        let mut plans: Vec<String> = self
+            .settings
+            .plans
+            .keys()
+            .filter(|name| self.plan_terms(name).is_some())
+            .cloned()
+            .collect();
+        plans.sort();
+        plans
     }
 
     pub async fn list(&self, caller: &Claims, company_id: Uuid) -> Result<Vec<KeyView>> {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::audit::{self, AuditEntry};
 use super::revocation_events;
-use super::{Committed, Store};
+use super::{is_unique_violation, Committed, Store};
 use crate::domain::{AccessEvent, ActiveKey, Expiry, KeyName, Role};
 
 pub struct NewApiKey {
@@ -38,6 +38,8 @@ pub enum CreateKeyError {
     NotAMember,
     #[error("the creator is disabled, or their tokens were revoked")]
     CreatorRevoked,
+    #[error("a key with this id exists already")]
+    IdTaken,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -138,7 +140,14 @@ impl Store {
             revoked_reason: Set(None),
         }
         .insert(&txn)
-        .await?;
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                CreateKeyError::IdTaken
+            } else {
+                CreateKeyError::Db(e)
+            }
+        })?;
         let event = AccessEvent::KeyCreated {
             key_id: key.id,
             company_id: key.company_id,

@@ -1,10 +1,12 @@
 //! Users: creation, look-up, and the two ways to end every token of theirs.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::users;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -56,6 +58,18 @@ impl Store {
 
     pub async fn find_user(&self, id: Uuid) -> Result<Option<users::Model>, DbErr> {
         users::Entity::find_by_id(id).one(self.db()).await
+    }
+
+    /// The emails of these users, by id; unknown ids are left out.
+    pub async fn user_emails(&self, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, DbErr> {
+        let rows: Vec<(Uuid, String)> = users::Entity::find()
+            .select_only()
+            .columns([users::Column::Id, users::Column::Email])
+            .filter(users::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Disables the user for good and ends all their API keys, in one

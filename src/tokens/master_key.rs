@@ -8,11 +8,17 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
+use ring::{hkdf, hmac};
 use secrecy::ExposeSecret;
 
 use crate::settings::SecretSettings;
 
-pub struct MasterKey(LessSafeKey);
+pub struct MasterKey {
+    sealing: LessSafeKey,
+    /// HKDF-SHA256 of the same bytes, from which keys for other purposes are
+    /// derived, so the master key itself is never used twice.
+    derivation: hkdf::Prk,
+}
 
 impl MasterKey {
     pub fn from_base64(encoded: &str) -> anyhow::Result<Self> {
@@ -26,7 +32,22 @@ impl MasterKey {
         );
         let key = UnboundKey::new(&AES_256_GCM, &bytes)
             .map_err(|_| anyhow::anyhow!("unusable AES-256 key"))?;
-        Ok(MasterKey(LessSafeKey::new(key)))
+        let derivation = hkdf::Salt::new(hkdf::HKDF_SHA256, b"latchkey master key").extract(&bytes);
+        Ok(MasterKey {
+            sealing: LessSafeKey::new(key),
+            derivation,
+        })
+    }
+
+    /// An HMAC-SHA256 key for one `purpose`, the same on every replica that
+    /// shares this master key, and unrelated to the key for any other purpose.
+    pub fn derive_hmac_key(&self, purpose: &str) -> hmac::Key {
+        let info = [purpose.as_bytes()];
+        let okm = self
+            .derivation
+            .expand(&info, hmac::HMAC_SHA256)
+            .expect("an HMAC-SHA256 key is a valid HKDF output length");
+        hmac::Key::from(okm)
     }
 
     /// Takes `secrets.master_key`, else reads `secrets.master_key_file`, else
@@ -64,7 +85,7 @@ impl MasterKey {
             .fill(&mut nonce)
             .map_err(|_| anyhow::anyhow!("no randomness available"))?;
         let mut in_out = plaintext.to_vec();
-        self.0
+        self.sealing
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(context),
@@ -83,7 +104,7 @@ impl MasterKey {
             Nonce::try_assume_unique_for_key(nonce).map_err(|_| anyhow::anyhow!("bad nonce"))?;
         let mut in_out = ciphertext.to_vec();
         let plain = self
-            .0
+            .sealing
             .open_in_place(nonce, Aad::from(context), &mut in_out)
             .map_err(|_| {
                 anyhow::anyhow!("decryption failed: wrong master key or corrupted data")

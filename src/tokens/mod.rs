@@ -6,6 +6,7 @@ mod issuer;
 mod key_ring;
 mod master_key;
 mod opaque;
+mod page_mac;
 mod verifier;
 
 pub use claims::{Claims, TokenKind};
@@ -13,4 +14,5 @@ pub use issuer::{IssuedToken, TokenIssuer};
 pub use key_ring::KeyRing;
 pub use master_key::MasterKey;
 pub use opaque::{random_secret, sha256_hex};
+pub use page_mac::PageMac;
 pub use verifier::{TokenVerifier, VerifierSettings, VerifyError};

@@ -84,10 +84,6 @@ pub async fn serve(file: web::Path<String>) -> HttpResponse {
         .body(asset.bytes)
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(&format!("{}/{{file}}", paths::ASSETS), web::get().to(serve));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

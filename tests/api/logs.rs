@@ -1,5 +1,6 @@
 use serde_json::{json, Value};
 
+use crate::helpers::{revealed_key, PageClient};
 use crate::process::Latchkey;
 
 const PASSWORD: &str = "a-very-distinctive-passphrase-9431";
@@ -89,4 +90,99 @@ async fn no_password_or_token_ever_reaches_the_logs() {
             "a token signature reached the logs"
         );
     }
+}
+
+/// The pages' flow against the real binary at `trace`: neither the new key
+/// nor the session's tokens reach the logs, a URL, or any later page.
+#[tokio::test]
+async fn no_key_or_session_token_reaches_the_logs_or_a_later_page() {
+    let latchkey = Latchkey::new().await;
+    let company = latchkey.run_json(
+        &[
+            "--json",
+            "company",
+            "create",
+            "--name",
+            "Acme",
+            "--plan",
+            "professional",
+        ],
+        "",
+    );
+    let company = company["id"].as_str().unwrap().to_owned();
+    let user = latchkey.run_json(
+        &["--json", "user", "create", "--email", "ada@example.com"],
+        PASSWORD,
+    );
+    let user = user["id"].as_str().unwrap().to_owned();
+    latchkey.run_json(
+        &[
+            "--json",
+            "member",
+            "add",
+            "--company",
+            &company,
+            "--user",
+            &user,
+            "--role",
+            "owner",
+        ],
+        "",
+    );
+    let mut server = latchkey.serve("trace");
+    let mut browser = PageClient::at(&server.address);
+    browser.sign_in_as("ada@example.com", PASSWORD).await;
+    let access = browser.cookie("latchkey-access").unwrap().to_owned();
+    let refresh = browser.cookie("latchkey-refresh").unwrap().to_owned();
+    let company: uuid::Uuid = company.parse().unwrap();
+    let created = browser.create_key(company, "ci deploy", "30").await;
+    assert_eq!(created.status, 200);
+    let key = revealed_key(&created.body);
+
+    let list = format!("/ui/companies/{company}/api-keys");
+    let mut later = vec![browser.get(&list).await];
+    let key_id = later[0]
+        .body
+        .split("id=\"key-")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let delete = format!("{list}/{key_id}/delete");
+    later.push(browser.get(&format!("{list}/new")).await);
+    later.push(browser.get(&delete).await);
+    let csrf = later[0].field("csrf_token");
+    let deleted = browser.post(&delete, &[("csrf_token", &csrf)]).await;
+    assert!(!deleted.location().contains(&key));
+    later.push(browser.get(deleted.location()).await);
+    assert!(later[3].body.contains("Deleted “ci deploy”"));
+    assert!(server.terminate().success());
+
+    let logs = server.logs();
+    assert!(
+        logs.contains("request completed"),
+        "no requests logged: {logs}"
+    );
+    let signature = |token: &str| token.rsplit('.').next().unwrap().to_owned();
+    for secret in [
+        &key,
+        &access,
+        &refresh,
+        &signature(&key),
+        &signature(&access),
+    ] {
+        assert!(!logs.contains(secret.as_str()), "a secret reached the logs");
+        for page in &later {
+            assert!(
+                !page.body.contains(secret.as_str()),
+                "a secret is in a later page"
+            );
+            for (_, value) in page.headers.iter() {
+                assert!(!value.to_str().unwrap_or_default().contains(secret.as_str()));
+            }
+        }
+    }
+    assert!(!logs.contains(PASSWORD));
 }

@@ -12,6 +12,8 @@ mod introspection;
 mod key_revocation;
 mod logs;
 mod nginx;
+mod page_sessions;
+mod pages;
 mod process;
 mod replicas;
 mod revocation;

@@ -38,7 +38,7 @@ pub enum PlanAccess {
     Allowed {
         /// The most active keys at once; `None` for unlimited.
         active_limit: Option<u32>,
-        create: CreateKeyForm,
+        create: Box<CreateKeyForm>,
     },
     /// The plan has no API keys; existing ones (after a downgrade) are
     /// still listed and may be deleted.
@@ -89,30 +89,8 @@ pub struct KeyRow {
     pub status: KeyStatus,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum KeyStatus {
-    Active,
-    Expired,
-    Revoked,
-}
-
-impl KeyStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyStatus::Active => "active",
-            KeyStatus::Expired => "expired",
-            KeyStatus::Revoked => "revoked",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            KeyStatus::Active => "Active",
-            KeyStatus::Expired => "Expired",
-            KeyStatus::Revoked => "Revoked",
-        }
-    }
-}
+/// Active, expired or revoked: as the API says it.
+pub use crate::services::api_keys::KeyStatus;
 
 impl KeyRow {
     /// "…f3a9": the last four hex digits of the key id, which is public
@@ -124,6 +102,14 @@ impl KeyRow {
 
     pub fn is_active(&self) -> bool {
         self.status == KeyStatus::Active
+    }
+
+    pub fn status_label(&self) -> &'static str {
+        match self.status {
+            KeyStatus::Active => "Active",
+            KeyStatus::Expired => "Expired",
+            KeyStatus::Revoked => "Revoked",
+        }
     }
 
     pub fn created_on(&self) -> String {
@@ -251,6 +237,7 @@ mod tests {
     use askama::Template;
 
     use super::*;
+    use crate::web::views::create_key::ReservedKeyId;
     use crate::web::views::{CompanyEntry, Viewer};
 
     const HOSTILE: &str = "<img src=x onerror=alert(1)>";
@@ -275,7 +262,14 @@ mod tests {
             scope: KeyScope::Company,
             plan: PlanAccess::Allowed {
                 active_limit: None,
-                create: CreateKeyForm::blank(now, 365),
+                create: Box::new(CreateKeyForm::blank(
+                    now,
+                    365,
+                    ReservedKeyId {
+                        id: Uuid::nil(),
+                        tag: String::new(),
+                    },
+                )),
             },
             keys: vec![KeyRow {
                 id: Uuid::from_u128(0xf3a9),

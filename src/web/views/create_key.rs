@@ -19,10 +19,17 @@ const DEFAULT_DAYS: u32 = 30;
 /// The `expiry` field's value for a custom date in `expiry_date`.
 pub const CUSTOM: &str = "custom";
 
+/// An id reserved for the key a form will create, with the tag that
+/// proves the server reserved it for this session and company.
+pub struct ReservedKeyId {
+    pub id: Uuid,
+    pub tag: String,
+}
+
 pub struct CreateKeyForm {
-    /// Generated when the form is rendered and posted back, so a second
-    /// submission of the same form is refused instead of making a second key.
-    pub key_id: Uuid,
+    /// Reserved when the form is rendered and posted back, so a second
+    /// submission of the same form makes no second key.
+    pub key_id: ReservedKeyId,
     pub name: String,
     pub presets: Vec<ExpiryPreset>,
     /// The chosen `expiry` value: a preset's days, or `custom`.
@@ -41,9 +48,9 @@ pub struct ExpiryPreset {
 }
 
 impl CreateKeyForm {
-    /// An empty form, with a fresh key id and the 30-day preset chosen
-    /// (or the longest the plan allows, if shorter).
-    pub fn blank(now: DateTime<Utc>, longest_days: u32) -> CreateKeyForm {
+    /// An empty form, with the 30-day preset chosen (or the longest the
+    /// plan allows, if shorter).
+    pub fn blank(now: DateTime<Utc>, longest_days: u32, key_id: ReservedKeyId) -> CreateKeyForm {
         let presets: Vec<ExpiryPreset> = PRESETS
             .iter()
             .filter(|(days, _)| *days <= longest_days)
@@ -65,7 +72,7 @@ impl CreateKeyForm {
         let earliest = (now + Duration::hours(1)).date_naive() + Duration::days(1);
         let latest = now + Duration::days(longest_days.into());
         CreateKeyForm {
-            key_id: Uuid::now_v7(),
+            key_id,
             name: String::new(),
             presets,
             selected,
@@ -77,21 +84,13 @@ impl CreateKeyForm {
         }
     }
 
-    /// The form again after a failed attempt: what was typed, the errors,
-    /// and a fresh key id (nothing was created under the old one).
-    pub fn retry(
-        now: DateTime<Utc>,
-        longest_days: u32,
-        input: &CreateKeyInput,
-        errors: CreateKeyErrors,
-    ) -> CreateKeyForm {
-        CreateKeyForm {
-            name: input.name.clone(),
-            selected: input.expiry.clone(),
-            custom_date: input.expiry_date.clone(),
-            errors,
-            ..CreateKeyForm::blank(now, longest_days)
-        }
+    /// The form again after a failed attempt: what was typed, and the
+    /// errors. Its key id is a new one; nothing was created under the old.
+    pub fn refill(&mut self, input: &CreateKeyInput, errors: CreateKeyErrors) {
+        self.name = input.name.clone();
+        self.selected = input.expiry.clone();
+        self.custom_date = input.expiry_date.clone();
+        self.errors = errors;
     }
 
     pub fn is_selected(&self, value: &str) -> bool {
@@ -123,12 +122,6 @@ impl CreateKeyErrors {
         }
     }
 
-    pub fn duplicate_name(name: &str) -> Self {
-        Self::name(format!(
-            "A key named “{name}” already exists. Choose another name."
-        ))
-    }
-
     pub fn limit_reached(limit: u32) -> Self {
         CreateKeyErrors {
             form: Some(format!(
@@ -154,6 +147,8 @@ impl CreateKeyErrors {
 pub struct CreateKeyInput {
     pub csrf_token: String,
     pub key_id: Uuid,
+    /// The tag of `key_id`, from `ReservedKeyId`.
+    pub key_id_tag: String,
     pub name: String,
     /// A preset's days (`"30"`) or `custom`.
     #[serde(default)]
@@ -200,10 +195,18 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    fn reserved() -> ReservedKeyId {
+        ReservedKeyId {
+            id: Uuid::nil(),
+            tag: String::new(),
+        }
+    }
+
     fn input(expiry: &str, date: &str) -> CreateKeyInput {
         CreateKeyInput {
             csrf_token: String::new(),
             key_id: Uuid::nil(),
+            key_id_tag: String::new(),
             name: "ci".into(),
             expiry: expiry.into(),
             expiry_date: date.into(),
@@ -212,23 +215,23 @@ mod tests {
 
     #[test]
     fn offers_only_presets_within_the_plan() {
-        let form = CreateKeyForm::blank(now(), 365);
+        let form = CreateKeyForm::blank(now(), 365, reserved());
         let days: Vec<u32> = form.presets.iter().map(|p| p.days).collect();
         assert_eq!(days, [7, 30, 60, 90, 365]);
         assert!(form.is_selected("30"));
         assert_eq!(form.presets[1].expires_on, "2026-12-28");
 
-        let short = CreateKeyForm::blank(now(), 45);
+        let short = CreateKeyForm::blank(now(), 45, reserved());
         let days: Vec<u32> = short.presets.iter().map(|p| p.days).collect();
         assert_eq!(days, [7, 30]);
-        assert!(CreateKeyForm::blank(now(), 20).is_selected("7"));
-        let tiny = CreateKeyForm::blank(now(), 3);
+        assert!(CreateKeyForm::blank(now(), 20, reserved()).is_selected("7"));
+        let tiny = CreateKeyForm::blank(now(), 3, reserved());
         assert!(tiny.presets.is_empty() && tiny.is_selected(CUSTOM));
     }
 
     #[test]
     fn custom_dates_stay_within_bounds() {
-        let form = CreateKeyForm::blank(now(), 365);
+        let form = CreateKeyForm::blank(now(), 365, reserved());
         // At 23:59:30 the next midnight is too close: the day after it is.
         assert_eq!(form.earliest_date.to_string(), "2026-11-30");
         assert_eq!(form.latest_date.to_string(), "2027-11-28");

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod create_key;
+pub mod error;
 pub mod sign_in;
 pub mod when;
 
@@ -35,14 +36,19 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    pub fn display_name(&self) -> &str {
-        self.name.as_deref().unwrap_or(&self.email)
+    /// The email split at its `@`, so a page may let it wrap there.
+    pub fn email_parts(&self) -> (&str, &str) {
+        self.email.rsplit_once('@').unwrap_or((&self.email, ""))
     }
 
-    /// One or two letters for the avatar: "AL" for Ada Lovelace.
+    /// One or two letters for the avatar: "AL" for Ada Lovelace, "GH" for
+    /// grace.hopper@example.com (the domain is no part of the person).
     pub fn initials(&self) -> String {
-        self.display_name()
-            .split(|c: char| c.is_whitespace() || c == '.' || c == '@')
+        let who = match &self.name {
+            Some(name) => name.as_str(),
+            None => self.email.split('@').next().unwrap_or_default(),
+        };
+        who.split(|c: char| c.is_whitespace() || c == '.' || c == '_' || c == '-')
             .filter_map(|word| word.chars().next())
             .take(2)
             .flat_map(char::to_uppercase)
@@ -122,7 +128,12 @@ mod tests {
             name: None,
             email: "grace.hopper@example.com".into(),
         };
-        assert_eq!(unnamed.display_name(), "grace.hopper@example.com");
+        assert_eq!(unnamed.email_parts(), ("grace.hopper", "example.com"));
         assert_eq!(unnamed.initials(), "GH");
+        let short = Viewer {
+            name: None,
+            email: "ada@example.com".into(),
+        };
+        assert_eq!(short.initials(), "A");
     }
 }

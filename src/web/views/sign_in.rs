@@ -23,13 +23,21 @@ pub enum SignInMessage {
     /// The session was ended from outside (user disabled, tokens revoked,
     /// membership removed) or simply expired.
     SessionEnded,
+    /// The account belongs to no company, so there is nothing to show.
+    NoCompany,
+    /// The form's token did not match this browser (an old tab, or cookies
+    /// cleared meanwhile).
+    FormExpired,
 }
 
 impl SignInMessage {
     pub fn is_error(&self) -> bool {
         matches!(
             self,
-            SignInMessage::InvalidCredentials | SignInMessage::Throttled { .. }
+            SignInMessage::InvalidCredentials
+                | SignInMessage::Throttled { .. }
+                | SignInMessage::NoCompany
+                | SignInMessage::FormExpired
         )
     }
 
@@ -49,6 +57,13 @@ impl SignInMessage {
             SignInMessage::SignedOut => "You have signed out.".to_owned(),
             SignInMessage::SessionEnded => {
                 "Your session has ended. Please sign in again.".to_owned()
+            }
+            SignInMessage::NoCompany => {
+                "Your account does not belong to any company yet. Ask an owner of your company to add you."
+                    .to_owned()
+            }
+            SignInMessage::FormExpired => {
+                "The sign-in form had expired. Please sign in again.".to_owned()
             }
         }
     }

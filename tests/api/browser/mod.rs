@@ -6,6 +6,7 @@
 //! Screenshots land in `target/ui-screenshots/<test>/` (under
 //! `CARGO_TARGET_DIR` when that is set).
 
+mod flows;
 mod gallery;
 
 use std::net::TcpListener;

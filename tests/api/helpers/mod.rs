@@ -4,9 +4,11 @@
 mod api_keys;
 mod gateways;
 mod key_holders;
+mod pages;
 
 pub use api_keys::DAY;
 pub use gateways::{raw_exchange, status_of, Gateway};
+pub use pages::{revealed_key, PageClient, PAGE_CLIENT_AGENT};
 
 use std::sync::LazyLock;
 

@@ -8,8 +8,11 @@ mod samples;
 
 use std::net::TcpListener;
 
+use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpResponse, HttpServer};
-use latchkey::web::{assets, html, security_headers, CONTENT_SECURITY_POLICY};
+use latchkey::web::{
+    assets, paths, render as html_page, security_headers, CONTENT_SECURITY_POLICY,
+};
 use serde_json::json;
 
 use super::{Browser, DESKTOP, PHONE};
@@ -17,8 +20,8 @@ use samples::{Sample, FIRST_KEY_ID, STATES};
 
 fn render(state: &str) -> HttpResponse {
     match samples::page(state) {
-        Some(Sample::SignIn(page)) => html(&page),
-        Some(Sample::Keys(page)) => html(&*page),
+        Some(Sample::SignIn(page)) => html_page(StatusCode::OK, &page),
+        Some(Sample::Keys(page)) => html_page(StatusCode::OK, &*page),
         // A page that breaks the policy, to prove that violations are seen.
         None if state == "csp-canary" => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
@@ -47,7 +50,10 @@ fn serve() -> String {
     let server = HttpServer::new(|| {
         App::new()
             .wrap(security_headers())
-            .configure(assets::routes)
+            .route(
+                &format!("{}/{{file}}", paths::ASSETS),
+                web::get().to(assets::serve),
+            )
             .route("/gallery/{state}", web::get().to(state_page))
             .route("/ui/login", web::get().to(state_at("sign-in")))
             .route(

@@ -4,7 +4,9 @@ use chrono::{DateTime, Duration, Utc};
 use latchkey::web::views::api_keys::{
     ApiKeysPage, Dialog, KeyRow, KeyScope, KeyStatus, PlanAccess, RevealedKey,
 };
-use latchkey::web::views::create_key::{CreateKeyErrors, CreateKeyForm, CreateKeyInput};
+use latchkey::web::views::create_key::{
+    CreateKeyErrors, CreateKeyForm, CreateKeyInput, ReservedKeyId,
+};
 use latchkey::web::views::sign_in::{SignInMessage, SignInPage};
 use latchkey::web::views::{CompanyEntry, Shell, Viewer};
 use secrecy::SecretString;
@@ -156,10 +158,18 @@ fn own_keys() -> Vec<KeyRow> {
         .collect()
 }
 
+fn blank_form() -> CreateKeyForm {
+    let key_id = ReservedKeyId {
+        id: Uuid::now_v7(),
+        tag: "sample-key-id-tag".into(),
+    };
+    CreateKeyForm::blank(now(), 365, key_id)
+}
+
 fn professional() -> PlanAccess {
     PlanAccess::Allowed {
         active_limit: Some(25),
-        create: CreateKeyForm::blank(now(), 365),
+        create: Box::new(blank_form()),
     }
 }
 
@@ -190,13 +200,16 @@ fn failed_create(input: (&str, &str, &str), errors: CreateKeyErrors) -> ApiKeysP
     let input = CreateKeyInput {
         csrf_token: CSRF.into(),
         key_id: Uuid::now_v7(),
+        key_id_tag: String::new(),
         name: name.into(),
         expiry: expiry.into(),
         expiry_date: expiry_date.into(),
     };
+    let mut create = blank_form();
+    create.refill(&input, errors);
     let plan = PlanAccess::Allowed {
         active_limit: Some(25),
-        create: CreateKeyForm::retry(now(), 365, &input, errors),
+        create: Box::new(create),
     };
     keys_page(KeyScope::Company, plan, company_keys(), Dialog::Create)
 }
@@ -255,10 +268,10 @@ pub fn page(state: &str) -> Option<Sample> {
             Dialog::Create,
         )),
         "create-errors" => keys(failed_create(
-            ("ci deploy", "custom", "2028-01-01"),
+            ("", "custom", "2028-01-01"),
             CreateKeyErrors {
                 expiry: Some("Your plan allows keys to live at most 365 days.".into()),
-                ..CreateKeyErrors::duplicate_name("ci deploy")
+                ..CreateKeyErrors::name("The name must not be empty.")
             },
         )),
         "create-limit" => keys(failed_create(
