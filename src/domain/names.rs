@@ -46,6 +46,12 @@ impl KeyName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `other` names the same key to a reader: equal once both are
+    /// trimmed and case-folded, so "CI deploy" and "ci deploy " clash.
+    pub fn same_as(&self, other: &str) -> bool {
+        self.0.to_lowercase() == other.trim().to_lowercase()
+    }
 }
 
 #[cfg(test)]
@@ -62,5 +68,16 @@ mod tests {
         assert!(KeyName::parse(&"é".repeat(100)).is_ok());
         assert!(KeyName::parse(&"é".repeat(101)).is_err());
         assert!(KeyName::parse("bad\u{7}name").is_err());
+    }
+
+    #[test]
+    fn names_clash_whatever_their_case() {
+        let name = KeyName::parse("CI Deploy").unwrap();
+        assert!(name.same_as("ci deploy"));
+        assert!(name.same_as(" CI DEPLOY "));
+        assert!(KeyName::parse("Überweisung")
+            .unwrap()
+            .same_as("überweisung"));
+        assert!(!name.same_as("ci deploy 2"));
     }
 }

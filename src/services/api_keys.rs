@@ -260,6 +260,12 @@ impl ApiKeys {
             Ok(created) => created,
             Err(CreateKeyError::IdTaken) => return Ok(None),
             Err(CreateKeyError::LimitReached) => return Err(ApiError::ApiKeyLimitReached),
+            Err(CreateKeyError::NameTaken) => {
+                return Err(ApiError::invalid(
+                    "name",
+                    "An active key of this company already has this name. Choose another name.",
+                ))
+            }
             Err(CreateKeyError::UnknownCompany | CreateKeyError::NotAMember) => {
                 return Err(ApiError::NotFound)
             }

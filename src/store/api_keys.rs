@@ -40,6 +40,8 @@ pub enum CreateKeyError {
     CreatorRevoked,
     #[error("a key with this id exists already")]
     IdTaken,
+    #[error("an active key of the company has this name already")]
+    NameTaken,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -113,15 +115,33 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(CreateKeyError::NotAMember)?;
+        // A form sent twice names its key twice: that is the id taken, not
+        // the name.
+        if api_keys::Entity::find_by_id(key.id)
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Err(CreateKeyError::IdTaken);
+        }
+        // Names are compared folded in Rust, not with SQL `lower()`, which
+        // folds only ASCII on SQLite: both databases must judge alike. The
+        // company row lock above makes the checks and the insert atomic.
+        let active_names: Vec<String> = api_keys::Entity::find()
+            .filter(api_keys::Column::CompanyId.eq(key.company_id))
+            .filter(api_keys::Column::DeletedAt.is_null())
+            .filter(api_keys::Column::RevokedAt.is_null())
+            .filter(api_keys::Column::ExpiresAt.gt(now))
+            .select_only()
+            .column(api_keys::Column::Name)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        if active_names.iter().any(|taken| key.name.same_as(taken)) {
+            return Err(CreateKeyError::NameTaken);
+        }
         if let Some(max_active) = max_active {
-            let active = api_keys::Entity::find()
-                .filter(api_keys::Column::CompanyId.eq(key.company_id))
-                .filter(api_keys::Column::DeletedAt.is_null())
-                .filter(api_keys::Column::RevokedAt.is_null())
-                .filter(api_keys::Column::ExpiresAt.gt(now))
-                .count(&txn)
-                .await?;
-            if active >= max_active {
+            if active_names.len() as u64 >= max_active {
                 return Err(CreateKeyError::LimitReached);
             }
         }

@@ -380,6 +380,56 @@ async fn the_name_is_trimmed_and_bounded() {
 }
 
 #[tokio::test]
+async fn an_active_keys_name_is_unique_in_its_company_whatever_its_case() {
+    let app = spawn_app().await;
+    let (ada, company, token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    let other_company = app.create_company("professional").await;
+    app.add_member(&ada, other_company, Role::Owner).await;
+    let body = |name: &str| json!({ "name": name, "expires_in": DAY });
+    let first: Value = app
+        .create_key(&token, company, body("Deploy Bot"))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let item = assert_error(
+        app.create_key(&token, company, body(" deploy bot ")).await,
+        400,
+        "invalid",
+    )
+    .await;
+    assert_eq!(item["attr"], "name");
+    assert_eq!(
+        app.create_key(&token, other_company, body("Deploy Bot"))
+            .await
+            .status(),
+        201,
+        "another company's names are its own"
+    );
+    // Once the key is deleted, or has expired, its name is free again.
+    let first_id = first["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete_key(&token, company, first_id).await.status(),
+        204
+    );
+    let second = app.create_key(&token, company, body("deploy bot")).await;
+    assert_eq!(second.status(), 201);
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(2 * DAY as u64));
+    let token = app.access_token(&ada).await;
+    assert_eq!(
+        app.create_key(&token, company, body("Deploy Bot"))
+            .await
+            .status(),
+        201
+    );
+}
+
+#[tokio::test]
 async fn parallel_deletes_give_one_success_and_never_a_server_error() {
     let app = spawn_app().await;
     let (_, company, token) = app

@@ -163,11 +163,16 @@ async fn form_errors_show_in_the_dialog_in_words() {
     );
 
     assert_eq!(browser.create_key(company, "ci", "30").await.status, 200);
+    let duplicate = browser.create_key(company, " CI ", "30").await;
+    assert_eq!(duplicate.status, 422);
+    assert!(duplicate
+        .body
+        .contains("An active key of this company already has this name. Choose another name."));
     let full = browser.create_key(company, "second", "30").await;
     assert_eq!(full.status, 403);
     assert!(full
         .body
-        .contains("Your plan allows 1 active keys and all are in use."));
+        .contains("Your plan allows 1 active key and all are in use."));
 }
 
 #[tokio::test]

@@ -125,8 +125,9 @@ impl CreateKeyErrors {
     pub fn limit_reached(limit: u32) -> Self {
         CreateKeyErrors {
             form: Some(format!(
-                "Your plan allows {limit} active keys and all are in use. \
-                 Delete a key you no longer need, then try again."
+                "Your plan allows {} and all are in use. \
+                 Delete a key you no longer need, then try again.",
+                super::when::plural(i64::from(limit), "active key")
             )),
             ..Self::default()
         }

@@ -20,7 +20,8 @@ pub fn machine(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn plural(n: i64, unit: &str) -> String {
+/// "1 day", "3 days": a count with its noun agreeing.
+pub fn plural(n: i64, unit: &str) -> String {
     if n == 1 {
         format!("1 {unit}")
     } else {

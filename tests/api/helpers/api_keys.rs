@@ -19,12 +19,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Creates a 30-day key named "ci", then "ci 2", "ci 3"… on later calls.
     pub async fn create_key_ok(&self, token: &str, company: Uuid) -> Value {
+        let made = self
+            .keys_made
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = match made {
+            0 => "ci".to_owned(),
+            n => format!("ci {}", n + 1),
+        };
         let response = self
             .create_key(
                 token,
                 company,
-                json!({ "name": "ci", "expires_in": 30 * DAY }),
+                json!({ "name": name, "expires_in": 30 * DAY }),
             )
             .await;
         assert_eq!(response.status(), 201);

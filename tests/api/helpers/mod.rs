@@ -39,6 +39,9 @@ pub struct TestApp {
     pub state: actix_web::web::Data<AppState>,
     pub settings: Settings,
     pub db: TestDatabase,
+    /// How many keys `create_key_ok` has made: names must differ, since an
+    /// active key's name is unique in its company.
+    pub keys_made: std::sync::atomic::AtomicUsize,
 }
 
 /// A database of its own: a SQLite file in a temporary directory, or a new
@@ -131,6 +134,7 @@ pub async fn spawn_on(db: TestDatabase, settings: Settings) -> TestApp {
         state,
         settings,
         db,
+        keys_made: Default::default(),
     }
 }
 

@@ -144,9 +144,13 @@ impl TestLatchkey {
     }
 
     /// An API key of `member`'s company, valid for an hour: (id, token).
+    /// Each gets a name of its own, as a company's active keys must.
     pub async fn api_key(&self, member: &Member) -> (String, String) {
         let key = self
-            .create_key(member, json!({ "name": "datasets", "expires_in": 3600 }))
+            .create_key(
+                member,
+                json!({ "name": unique_key_name(), "expires_in": 3600 }),
+            )
             .await;
         (
             key["id"].as_str().unwrap().to_owned(),
@@ -317,4 +321,11 @@ impl Scene {
     pub async fn create(&self, token: &str) -> reqwest::Response {
         self.datasets.create(self.member.company_id, token).await
     }
+}
+
+/// "datasets 1", "datasets 2"…: an active key's name is unique in its company.
+fn unique_key_name() -> String {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+    format!("datasets {n}")
 }
