@@ -20,7 +20,7 @@ const SAMPLE_TOKEN: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6IjAxOWFjOWIxIiwidHlwIjoi
 pub const CSRF: &str = "sample-csrf-token";
 
 /// Every page state, by the name the gallery serves it under.
-pub const STATES: [&str; 15] = [
+pub const STATES: [&str; 16] = [
     "sign-in",
     "sign-in-error",
     "sign-in-throttled",
@@ -33,6 +33,7 @@ pub const STATES: [&str; 15] = [
     "keys-deleted",
     "create",
     "create-errors",
+    "create-duplicate-name",
     "create-limit",
     "reveal",
     "delete",
@@ -273,6 +274,12 @@ pub fn page(state: &str) -> Option<Sample> {
                 expiry: Some("Your plan allows keys to live at most 365 days.".into()),
                 ..CreateKeyErrors::name("The name must not be empty.")
             },
+        )),
+        "create-duplicate-name" => keys(failed_create(
+            ("ci deploy", "30", ""),
+            CreateKeyErrors::name(
+                "An active key of this company already has this name. Choose another name.",
+            ),
         )),
         "create-limit" => keys(failed_create(
             ("backup job", "90", ""),
