@@ -83,6 +83,7 @@ impl AppState {
                 issuer: &settings.issuer,
                 audience: &settings.audience,
                 leeway: tokens.leeway(),
+                access_ttl: tokens.access_ttl(),
                 cache_capacity: tokens.verified_cache_capacity,
                 cache_ttl: tokens.verified_cache_ttl(),
             },

@@ -85,10 +85,12 @@ fn first_sentence(e: &serde_json::Error) -> String {
 /// without an `Authorization` header, `invalid_token` with one that holds
 /// no bearer token.
 pub fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(ApiError::NotAuthenticated)?;
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let value = values.next().ok_or(ApiError::NotAuthenticated)?;
+    // Two credentials: a proxy in front may have judged the other one.
+    if values.next().is_some() {
+        return Err(ApiError::InvalidToken);
+    }
     let token = value.to_str().ok().and_then(|value| {
         let (scheme, token) = value.split_once(' ')?;
         scheme

@@ -37,6 +37,8 @@ pub struct TokenVerifier {
     validation: Validation,
     /// Seconds.
     leeway: i64,
+    /// The longest `exp - iat` a login token may claim: its TTL plus leeway.
+    longest_short_lived: i64,
     /// SHA-256 of a token whose signature and claims passed, to its claims.
     verified: Cache<[u8; 32], Arc<Claims>>,
 }
@@ -45,6 +47,8 @@ pub struct VerifierSettings<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
     pub leeway: chrono::Duration,
+    /// How long a login token lives (`tokens.access_ttl_seconds`).
+    pub access_ttl: chrono::Duration,
     pub cache_capacity: u64,
     pub cache_ttl: Duration,
 }
@@ -66,6 +70,7 @@ impl TokenVerifier {
             clock,
             validation,
             leeway: settings.leeway.num_seconds(),
+            longest_short_lived: (settings.access_ttl + settings.leeway).num_seconds(),
             verified,
         }
     }
@@ -136,6 +141,13 @@ impl TokenVerifier {
             };
         if !kind_matches {
             return Err(VerifyError::KindMismatch);
+        }
+        // A login token that claims to live longer than we ever issue one was
+        // not made by our issuer, whoever's key signed it.
+        if kind == TokenKind::ShortLived
+            && claims.exp.saturating_sub(claims.iat) > self.longest_short_lived
+        {
+            return Err(VerifyError::Rejected);
         }
         Ok(claims)
     }

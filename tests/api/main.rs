@@ -9,6 +9,7 @@ mod forward_auth;
 mod helpers;
 mod hostile_paths;
 mod introspection;
+mod jwt_attacks;
 mod key_revocation;
 mod logs;
 mod nginx;
