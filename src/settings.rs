@@ -87,13 +87,29 @@ pub struct ApiKeySettings {
     pub last_used_flush_seconds: u64,
 }
 
-/// Per-user rate limits.
+/// Rate limits: per user, per client IP, and per account.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ThrottleSettings {
     /// API keys a user may create per minute, on average.
     pub key_creations_per_minute: NonZeroU32,
     /// How many a user may create at once before the rate applies.
     pub key_creation_burst: NonZeroU32,
+    /// Login attempts one client IP may make per minute (also the burst).
+    pub logins_per_ip_per_minute: NonZeroU32,
+    /// Refreshes one client IP may make per minute (also the burst).
+    pub refreshes_per_ip_per_minute: NonZeroU32,
+    /// RFC 7009 revocations one client IP may make per minute (also the burst).
+    pub revocations_per_ip_per_minute: NonZeroU32,
+    /// Failed logins one account may take in a window, from any replica.
+    pub login_failures_per_account: NonZeroU32,
+    /// That window, in seconds, counted from its first failure.
+    pub login_failure_window_seconds: NonZeroU32,
+}
+
+impl ThrottleSettings {
+    pub fn login_failure_window_ms(&self) -> i64 {
+        i64::from(self.login_failure_window_seconds.get()) * 1000
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

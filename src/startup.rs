@@ -88,7 +88,11 @@ async fn spawn_tasks(state: &web::Data<AppState>) -> BackgroundTasks {
     tasks.add("usage flusher", flusher);
     tasks.add(
         "throttle clean-up",
-        spawn_forgetting(state.throttle.clone()),
+        spawn_forgetting(
+            state.throttle.clone(),
+            state.store.clone(),
+            settings.throttle.login_failure_window_ms(),
+        ),
     );
     let poll_every = settings.revocation.poll_interval();
     tasks.add(

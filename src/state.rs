@@ -11,6 +11,7 @@ use crate::services::{
     ServiceClients, Sessions, TokenAuthenticator, TokenRevocation,
 };
 use crate::settings::Settings;
+use crate::store::login_attempts::AccountLimit;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::tokens::{
@@ -95,8 +96,14 @@ impl AppState {
         let key_admin =
             ApiKeyAdmin::new(store.clone(), events.clone(), usage.clone(), clock.clone());
         let settings = Arc::new(settings);
+        let account_limit = AccountLimit {
+            limit: settings.throttle.login_failures_per_account.get(),
+            window_ms: settings.throttle.login_failure_window_ms(),
+        };
         let sessions = Sessions::new(
             store.clone(),
+            throttle.clone(),
+            account_limit,
             passwords,
             issuer.clone(),
             events.clone(),
@@ -108,6 +115,7 @@ impl AppState {
             key_admin.clone(),
             store.clone(),
             events.clone(),
+            throttle.clone(),
             issuer.access_ttl(),
         );
         Ok(AppState {

@@ -1,7 +1,13 @@
-//! Per-user rate limits, held in memory by each instance (GCRA, from the
-//! `governor` crate). For now: API key creation, which costs a database
-//! write, an event every replica applies, and a marker once the key ends.
+//! Rate limits held in memory by each instance (GCRA, from the `governor`
+//! crate): API key creation per user, which costs a database write, an
+//! event every replica applies and a marker once the key ends; and login,
+//! refresh and revocation per client IP, so that one client cannot take
+//! every user's share of the password hashers or the database. The
+//! per-account login limit must hold across replicas, so it lives in the
+//! database (`store::login_attempts`), not here.
 
+use std::hash::Hash;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,12 +16,16 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use uuid::Uuid;
 
 use crate::settings::ThrottleSettings;
+use crate::store::Store;
 
 /// How often users whose allowance is full again are forgotten.
 const FORGET_IDLE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Throttle {
     key_creations: DefaultKeyedRateLimiter<Uuid>,
+    logins: DefaultKeyedRateLimiter<IpAddr>,
+    refreshes: DefaultKeyedRateLimiter<IpAddr>,
+    revocations: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -27,15 +37,44 @@ impl Throttle {
     pub fn new(settings: &ThrottleSettings) -> Self {
         let quota = Quota::per_minute(settings.key_creations_per_minute)
             .allow_burst(settings.key_creation_burst);
+        let per_ip = |per_minute| Quota::per_minute(per_minute).allow_burst(per_minute);
         Throttle {
             key_creations: DefaultKeyedRateLimiter::keyed(quota),
+            logins: DefaultKeyedRateLimiter::keyed(per_ip(settings.logins_per_ip_per_minute)),
+            refreshes: DefaultKeyedRateLimiter::keyed(per_ip(settings.refreshes_per_ip_per_minute)),
+            revocations: DefaultKeyedRateLimiter::keyed(per_ip(
+                settings.revocations_per_ip_per_minute,
+            )),
             clock: DefaultClock::default(),
         }
     }
 
     /// Takes one key creation from the user's allowance.
     pub fn key_creation(&self, user_id: Uuid) -> Result<(), RetryAfter> {
-        self.key_creations.check_key(&user_id).map_err(|not_until| {
+        self.take(&self.key_creations, &user_id)
+    }
+
+    /// Takes one login attempt from the client's allowance.
+    pub fn login(&self, client: IpAddr) -> Result<(), RetryAfter> {
+        self.take(&self.logins, &client)
+    }
+
+    /// Takes one refresh from the client's allowance.
+    pub fn refresh(&self, client: IpAddr) -> Result<(), RetryAfter> {
+        self.take(&self.refreshes, &client)
+    }
+
+    /// Takes one RFC 7009 revocation from the client's allowance.
+    pub fn revocation(&self, client: IpAddr) -> Result<(), RetryAfter> {
+        self.take(&self.revocations, &client)
+    }
+
+    fn take<K: Hash + Eq + Clone>(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<K>,
+        key: &K,
+    ) -> Result<(), RetryAfter> {
+        limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
         })
@@ -46,16 +85,29 @@ impl Throttle {
     pub fn forget_idle(&self) {
         self.key_creations.retain_recent();
         self.key_creations.shrink_to_fit();
+        for limiter in [&self.logins, &self.refreshes, &self.revocations] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
     }
 }
 
-pub fn spawn_forgetting(throttle: Arc<Throttle>) -> tokio::task::JoinHandle<()> {
+/// Every minute: forgets idle clients and users here, and accounts whose
+/// login window is over in the database.
+pub fn spawn_forgetting(
+    throttle: Arc<Throttle>,
+    store: Store,
+    login_window_ms: i64,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(FORGET_IDLE_EVERY);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             throttle.forget_idle();
+            if let Err(e) = store.prune_login_attempts(login_window_ms).await {
+                tracing::warn!(error = %e, "cannot forget old login attempts");
+            }
         }
     })
 }
@@ -65,14 +117,13 @@ mod tests {
     use std::num::NonZeroU32;
 
     use super::{RetryAfter, Throttle};
-    use crate::settings::ThrottleSettings;
 
     #[test]
     fn each_user_has_their_own_allowance() {
-        let throttle = Throttle::new(&ThrottleSettings {
-            key_creations_per_minute: NonZeroU32::new(1).unwrap(),
-            key_creation_burst: NonZeroU32::new(2).unwrap(),
-        });
+        let mut settings = crate::settings::Settings::defaults().throttle;
+        settings.key_creations_per_minute = NonZeroU32::new(1).unwrap();
+        settings.key_creation_burst = NonZeroU32::new(2).unwrap();
+        let throttle = Throttle::new(&settings);
         let (ada, bob) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
 
         assert_eq!(throttle.key_creation(ada), Ok(()));

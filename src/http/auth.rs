@@ -36,9 +36,13 @@ pub async fn login(
 #[tracing::instrument(name = "refresh", skip_all)]
 pub async fn refresh(
     state: web::Data<AppState>,
+    origin: Origin,
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse> {
-    let pair = state.sessions.refresh(body.0.refresh_token).await?;
+    let pair = state
+        .sessions
+        .refresh(body.0.refresh_token, &origin)
+        .await?;
     Ok(no_store(StatusCode::OK).json(pair))
 }
 

@@ -140,14 +140,19 @@ impl FromRequest for Origin {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = req.peer_addr().map(|a| a.ip().to_string());
-        let user_agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(256).collect());
-        std::future::ready(Ok(Origin { ip, user_agent }))
+        std::future::ready(Ok(origin_of(req)))
     }
+}
+
+/// Where `req` came from: the peer address and a bounded `User-Agent`.
+pub fn origin_of(req: &HttpRequest) -> Origin {
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(256).collect());
+    Origin { ip, user_agent }
 }
 
 /// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-encoded),

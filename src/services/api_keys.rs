@@ -19,7 +19,7 @@ use crate::settings::{PlanSettings, Settings};
 use crate::store::api_keys::{CreateKeyError, KeyFilter, NewApiKey};
 use crate::store::audit::AuditEntry;
 use crate::store::Store;
-use crate::throttle::{RetryAfter, Throttle};
+use crate::throttle::Throttle;
 use crate::tokens::{Claims, TokenIssuer};
 use crate::usage::KeyUsage;
 use crate::Result;
@@ -215,11 +215,7 @@ impl ApiKeys {
         requested: RequestedExpiry,
         origin: Origin,
     ) -> Result<Option<CreatedKey>> {
-        self.throttle
-            .key_creation(caller.sub)
-            .map_err(|RetryAfter(seconds)| ApiError::Throttled {
-                retry_after_seconds: seconds,
-            })?;
+        self.throttle.key_creation(caller.sub)?;
         role_in_company(&self.store, caller, company_id).await?;
         let company = self
             .store

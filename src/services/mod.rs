@@ -39,6 +39,11 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// The client's address, for per-client limits.
+    pub fn client_ip(&self) -> Option<std::net::IpAddr> {
+        self.ip.as_deref().and_then(|ip| ip.parse().ok())
+    }
+
     /// The audit row of a successful `action` by `actor` on `target`.
     pub fn audit(
         self,
@@ -56,6 +61,14 @@ impl Origin {
             user_agent: self.user_agent,
             outcome: "success",
             details: None,
+        }
+    }
+}
+
+impl From<crate::throttle::RetryAfter> for crate::error::ApiError {
+    fn from(crate::throttle::RetryAfter(seconds): crate::throttle::RetryAfter) -> Self {
+        crate::error::ApiError::Throttled {
+            retry_after_seconds: seconds,
         }
     }
 }

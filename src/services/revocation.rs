@@ -1,11 +1,14 @@
 //! RFC 7009 revocation. Possession is enough: whoever finds a leaked token
 //! can kill it. Revoking what is already revoked writes nothing.
 
+use std::sync::Arc;
+
 use super::api_keys::ApiKeyAdmin;
 use super::authenticate::TokenAuthenticator;
 use super::events::EventSink;
 use super::Origin;
 use crate::store::Store;
+use crate::throttle::Throttle;
 use crate::tokens::{sha256_hex, TokenKind};
 use crate::Result;
 
@@ -20,6 +23,7 @@ pub struct TokenRevocation {
     api_keys: ApiKeyAdmin,
     store: Store,
     events: EventSink,
+    throttle: Arc<Throttle>,
     access_ttl: chrono::Duration,
 }
 
@@ -29,6 +33,7 @@ impl TokenRevocation {
         api_keys: ApiKeyAdmin,
         store: Store,
         events: EventSink,
+        throttle: Arc<Throttle>,
         access_ttl: chrono::Duration,
     ) -> Self {
         TokenRevocation {
@@ -36,6 +41,7 @@ impl TokenRevocation {
             api_keys,
             store,
             events,
+            throttle,
             access_ttl,
         }
     }
@@ -44,6 +50,9 @@ impl TokenRevocation {
     /// token, or a refresh token (its whole family). Anything else is
     /// ignored: the caller learns nothing either way.
     pub async fn revoke(&self, token: &str, origin: Origin) -> Result<()> {
+        if let Some(ip) = origin.client_ip() {
+            self.throttle.revocation(ip)?;
+        }
         match self.authenticator.identify(token) {
             Some(claims) if claims.kind == TokenKind::ApiKey => {
                 let audit = origin.audit(

@@ -14,8 +14,10 @@ use crate::domain::Email;
 use crate::error::ApiError;
 use crate::passwords::{HashError, PasswordHasher};
 use crate::store::audit::AuditEntry;
+use crate::store::login_attempts::{AccountLimit, LoginSlot};
 use crate::store::refresh_tokens::{NewRefreshToken, RefreshOutcome};
 use crate::store::Store;
+use crate::throttle::Throttle;
 use crate::tokens::{random_secret, sha256_hex, Claims, TokenIssuer};
 use crate::Result;
 
@@ -57,6 +59,8 @@ impl From<HashError> for ApiError {
 
 pub struct Sessions {
     store: Store,
+    throttle: Arc<Throttle>,
+    account_limit: AccountLimit,
     passwords: Arc<PasswordHasher>,
     issuer: Arc<TokenIssuer>,
     events: EventSink,
@@ -67,6 +71,8 @@ pub struct Sessions {
 impl Sessions {
     pub fn new(
         store: Store,
+        throttle: Arc<Throttle>,
+        account_limit: AccountLimit,
         passwords: Arc<PasswordHasher>,
         issuer: Arc<TokenIssuer>,
         events: EventSink,
@@ -75,6 +81,8 @@ impl Sessions {
     ) -> Self {
         Sessions {
             store,
+            throttle,
+            account_limit,
             passwords,
             issuer,
             events,
@@ -91,16 +99,34 @@ impl Sessions {
         password: SecretString,
         origin: Origin,
     ) -> Result<TokenPair> {
+        // The client's share first, before any database or hashing work.
+        if let Some(ip) = origin.client_ip() {
+            self.throttle.login(ip)?;
+        }
         // A malformed email is treated as unknown: same cost, same answer.
-        let user = match Email::parse(email) {
-            Ok(email) => self.store.find_user_by_email(&email).await?,
-            Err(_) => None,
+        let parsed = Email::parse(email).ok();
+        let account = account_key(parsed.as_ref(), email);
+        if let LoginSlot::Refused { retry_after_ms } = self
+            .store
+            .take_login_slot(&account, self.account_limit)
+            .await?
+        {
+            return Err(self
+                .throttled(parsed.as_ref(), origin, retry_after_ms)
+                .await?);
+        }
+        let user = match &parsed {
+            Some(email) => self.store.find_user_by_email(email).await?,
+            None => None,
         };
         let password_ok = self
             .passwords
             .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
             .await?;
         let user = user.filter(|u| password_ok && u.disabled_at.is_none());
+        if user.is_some() {
+            self.store.give_back_login_slot(&account).await?;
+        }
         let audit = AuditEntry {
             actor: user
                 .as_ref()
@@ -127,8 +153,39 @@ impl Sessions {
         self.token_pair(user.id, access_jti, refresh_token)
     }
 
+    /// The refusal of a login over its account's limit, audited with the
+    /// account it was aimed at when that account exists.
+    async fn throttled(
+        &self,
+        email: Option<&Email>,
+        origin: Origin,
+        retry_after_ms: i64,
+    ) -> Result<ApiError> {
+        let user = match email {
+            Some(email) => self.store.find_user_by_email(email).await?,
+            None => None,
+        };
+        self.store
+            .record_audit(AuditEntry {
+                actor: user.map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
+                action: "login",
+                ip: origin.ip,
+                user_agent: origin.user_agent,
+                outcome: "throttled",
+                ..Default::default()
+            })
+            .await?;
+        let seconds = u64::try_from((retry_after_ms + 999) / 1000).map_or(1, |s| s.max(1));
+        Ok(ApiError::Throttled {
+            retry_after_seconds: seconds,
+        })
+    }
+
     /// Rotates a refresh token. A spent one coming back revokes its family.
-    pub async fn refresh(&self, presented: SecretString) -> Result<TokenPair> {
+    pub async fn refresh(&self, presented: SecretString, origin: &Origin) -> Result<TokenPair> {
+        if let Some(ip) = origin.client_ip() {
+            self.throttle.refresh(ip)?;
+        }
         let presented = sha256_hex(presented.expose_secret());
         let access_jti = self.clock.new_v7();
         let refresh_token = random_secret();
@@ -208,5 +265,15 @@ impl Sessions {
             expires_in: self.issuer.access_ttl().num_seconds(),
             refresh_token,
         })
+    }
+}
+
+/// The key an account's login count is kept under: a digest of the email
+/// as parsed (or, for one that does not parse, as typed, trimmed and
+/// lower-cased), so the table holds no addresses.
+fn account_key(parsed: Option<&Email>, typed: &str) -> String {
+    match parsed {
+        Some(email) => sha256_hex(email.as_str()),
+        None => sha256_hex(&typed.trim().to_lowercase()),
     }
 }

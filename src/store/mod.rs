@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod companies;
+pub mod login_attempts;
 pub mod memberships;
 pub mod refresh_tokens;
 pub mod revocation_events;

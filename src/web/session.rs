@@ -75,7 +75,12 @@ impl PageSession {
             }
         }
         let refresh = refresh.ok_or_else(ended)?;
-        let pair = match state.sessions.refresh(SecretString::from(refresh)).await {
+        let origin = crate::http::extractors::origin_of(req);
+        let pair = match state
+            .sessions
+            .refresh(SecretString::from(refresh), &origin)
+            .await
+        {
             Ok(pair) => pair,
             Err(ApiError::InvalidToken) => return Err(ended()),
             Err(e) => return Err(e.into()),

@@ -11,6 +11,7 @@ mod hostile_paths;
 mod introspection;
 mod jwt_attacks;
 mod key_revocation;
+mod login_throttle;
 mod logs;
 mod nginx;
 mod page_sessions;

@@ -105,6 +105,12 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings.secrets.master_key = SecretString::from(random_master_key());
     settings.secrets.master_key_file = db.dir.path().join("master.key");
     settings.revocation.poll_interval_ms = 100;
+    // Every test talks from 127.0.0.1: the per-client limits are for the
+    // tests that test them.
+    let plenty = std::num::NonZeroU32::new(100_000).unwrap();
+    settings.throttle.logins_per_ip_per_minute = plenty;
+    settings.throttle.refreshes_per_ip_per_minute = plenty;
+    settings.throttle.revocations_per_ip_per_minute = plenty;
     settings
 }
 
@@ -370,6 +376,7 @@ impl TestApp {
         let mut settings = test_settings(&db);
         settings.secrets.master_key = self.settings.secrets.master_key.clone();
         settings.revocation = self.settings.revocation.clone();
+        settings.throttle = self.settings.throttle.clone();
         spawn_on(db, settings).await
     }
 
