@@ -1,6 +1,7 @@
 //! Signature and claim checks, with a bounded cache of tokens already
 //! verified. Revocation is checked apart, against memory.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use moka::sync::Cache;
 
 use super::{Claims, KeyRing, TokenKind};
 use crate::clock::Clock;
+use crate::monitoring::CacheCounters;
 
 /// Longer than any token we issue; anything bigger is junk and is not parsed.
 const MAX_TOKEN_BYTES: usize = 4096;
@@ -27,6 +29,8 @@ pub enum VerifyError {
     KindMismatch,
     #[error("expired or not yet valid")]
     OutsideLifetime,
+    #[error("a short-lived token that claims to live longer than the access TTL")]
+    LifetimeTooLong,
 }
 
 pub struct TokenVerifier {
@@ -37,16 +41,25 @@ pub struct TokenVerifier {
     validation: Validation,
     /// Seconds.
     leeway: i64,
+    /// The most `exp - iat` a short-lived token may claim, in seconds: the
+    /// access TTL plus leeway, whoever signed it.
+    max_short_lived: i64,
     /// SHA-256 of a token whose signature and claims passed, to its claims.
     verified: Cache<[u8; 32], Arc<Claims>>,
+    /// `KeyRing::removals` when the cache was last known to hold only
+    /// tokens of keys that still verify.
+    cache_removals: AtomicU64,
+    cache_counters: CacheCounters,
 }
 
 pub struct VerifierSettings<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
     pub leeway: chrono::Duration,
+    pub access_ttl: chrono::Duration,
     pub cache_capacity: u64,
     pub cache_ttl: Duration,
+    pub cache_counters: CacheCounters,
 }
 
 impl TokenVerifier {
@@ -61,12 +74,16 @@ impl TokenVerifier {
             .max_capacity(settings.cache_capacity)
             .time_to_live(settings.cache_ttl)
             .build();
+        let removals = keys.removals();
         TokenVerifier {
             keys,
             clock,
             validation,
             leeway: settings.leeway.num_seconds(),
+            max_short_lived: (settings.access_ttl + settings.leeway).num_seconds(),
+            cache_removals: AtomicU64::new(removals),
             verified,
+            cache_counters: settings.cache_counters,
         }
     }
 
@@ -81,9 +98,14 @@ impl TokenVerifier {
             .as_ref()
             .try_into()
             .map_err(|_| VerifyError::Malformed)?;
+        self.forget_removed_keys();
         let claims = match self.verified.get(&cache_key) {
-            Some(claims) => claims,
+            Some(claims) => {
+                self.cache_counters.hits.increment(1);
+                claims
+            }
             None => {
+                self.cache_counters.misses.increment(1);
                 let claims = Arc::new(self.verify_uncached(token)?);
                 self.within_lifetime(&claims)?;
                 self.verified.insert(cache_key, claims.clone());
@@ -92,6 +114,16 @@ impl TokenVerifier {
         };
         self.within_lifetime(&claims)?;
         Ok(claims)
+    }
+
+    /// A key stopped verifying (revoked, or retired past its grace): the
+    /// tokens it signed must not be found verified here any longer.
+    fn forget_removed_keys(&self) {
+        let removals = self.keys.removals();
+        if self.cache_removals.load(Ordering::Acquire) != removals {
+            self.verified.invalidate_all();
+            self.cache_removals.store(removals, Ordering::Release);
+        }
     }
 
     /// `exp` and `nbf`, with leeway, against this verifier's clock.
@@ -136,6 +168,11 @@ impl TokenVerifier {
             };
         if !kind_matches {
             return Err(VerifyError::KindMismatch);
+        }
+        if kind == TokenKind::ShortLived
+            && claims.exp.saturating_sub(claims.iat) > self.max_short_lived
+        {
+            return Err(VerifyError::LifetimeTooLong);
         }
         Ok(claims)
     }
