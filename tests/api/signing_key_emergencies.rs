@@ -35,10 +35,14 @@ async fn a_revoked_signing_key_leaves_the_jwks_and_its_tokens_die_on_every_repli
     let key = app.create_key_ok(&login_token, company).await;
     let key_token = key["token"].as_str().unwrap().to_owned();
     let client = app.create_client().await;
-    // Both replicas have verified (and cached) both tokens.
+    // Both replicas have verified (and cached) both tokens; the replica
+    // once it has read the key's creation from the log.
     for instance in [&app, &replica] {
         assert_eq!(instance.me(&login_token).await.status(), 200);
-        assert_eq!(instance.me(&key_token).await.status(), 200);
+        eventually("the key works on both replicas", || async {
+            instance.me(&key_token).await.status() == 200
+        })
+        .await;
     }
     let cli = cli_with_master_key(&app);
 
