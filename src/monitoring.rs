@@ -80,7 +80,8 @@ struct RequestHandles {
 pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
-    requests: RwLock<HashMap<(String, u16), RequestHandles>>,
+    /// By route pattern, then status: looked up by `&str`, without a copy.
+    requests: RwLock<HashMap<String, HashMap<u16, RequestHandles>>>,
     pub introspection: Outcomes,
     pub forward_auth: Outcomes,
     pub logins: LoginOutcomes,
@@ -168,7 +169,7 @@ impl Metrics {
     pub fn record_request(&self, route: String, status: u16, latency: Duration) {
         let seconds = latency.as_secs_f64();
         let requests = self.requests.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(handles) = requests.get(&(route.clone(), status)) {
+        if let Some(handles) = requests.get(&route).and_then(|by| by.get(&status)) {
             handles.count.increment(1);
             handles.duration.record(seconds);
             return;
@@ -191,7 +192,9 @@ impl Metrics {
         self.requests
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert((route, status), handles);
+            .entry(route)
+            .or_default()
+            .insert(status, handles);
     }
 
     /// The text format of every metric as it stands.
