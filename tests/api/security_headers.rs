@@ -3,11 +3,45 @@
 
 use latchkey::domain::Role;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::spawn_app;
 
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// One request of the table, and what it must answer.
+struct Case {
+    method: Method,
+    path: String,
+    bearer: Option<String>,
+    body: Option<Value>,
+    status: u16,
+    is_page: bool,
+}
+
+fn case(method: Method, path: impl Into<String>, status: u16) -> Case {
+    let path = path.into();
+    Case {
+        is_page: path.starts_with("/ui"),
+        method,
+        path,
+        bearer: None,
+        body: None,
+        status,
+    }
+}
+
+impl Case {
+    fn bearer(mut self, token: &str) -> Self {
+        self.bearer = Some(token.to_owned());
+        self
+    }
+
+    fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+}
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
@@ -16,107 +50,37 @@ async fn every_response_carries_the_security_headers() {
         .member_of_new_company("ada@example.com", "professional", Role::Owner)
         .await;
     let keys = format!("/api/v1/companies/{company}/api-keys");
-    let bad_login = json!({"email": "ada@example.com", "password": "wrong"});
-    let good_login = json!({"email": "ada@example.com", "password": crate::helpers::PASSWORD});
-    // (method, path, bearer token, JSON body, expected status, is a page)
-    let table: Vec<(
-        Method,
-        String,
-        Option<&str>,
-        Option<serde_json::Value>,
-        u16,
-        bool,
-    )> = vec![
-        (Method::GET, "/healthz".into(), None, None, 200, false),
-        (Method::GET, "/readyz".into(), None, None, 200, false),
-        (Method::GET, "/no/such/thing".into(), None, None, 404, false),
-        (
-            Method::GET,
-            "/api/v1/auth/login".into(),
-            None,
-            None,
-            405,
-            false,
-        ),
-        (
-            Method::POST,
-            "/api/v1/auth/login".into(),
-            None,
-            Some(bad_login),
-            401,
-            false,
-        ),
-        (
-            Method::POST,
-            "/api/v1/auth/login".into(),
-            None,
-            Some(good_login),
-            200,
-            false,
-        ),
-        (
-            Method::GET,
-            "/api/v1/auth/me".into(),
-            None,
-            None,
-            401,
-            false,
-        ),
-        (
-            Method::GET,
-            "/api/v1/auth/me".into(),
-            Some(&token),
-            None,
-            200,
-            false,
-        ),
-        (
-            Method::POST,
-            "/api/v1/introspect".into(),
-            None,
-            None,
-            401,
-            false,
-        ),
-        (Method::GET, keys.clone(), Some(&token), None, 200, false),
-        (
-            Method::POST,
-            keys.clone(),
-            Some(&token),
-            Some(json!({"name": "ci", "expires_in": 86_400})),
-            201,
-            false,
-        ),
-        (
-            Method::GET,
-            format!("{keys}/not-a-uuid"),
-            Some(&token),
-            None,
-            404,
-            false,
-        ),
-        (Method::GET, "/ui/login".into(), None, None, 200, true),
-        (
-            Method::GET,
-            "/ui/no/such/page".into(),
-            None,
-            None,
-            404,
-            true,
-        ),
+    let login = |password: &str| json!({"email": "ada@example.com", "password": password});
+    let table = [
+        case(Method::GET, "/healthz", 200),
+        case(Method::GET, "/readyz", 200),
+        case(Method::GET, "/no/such/thing", 404),
+        case(Method::GET, "/api/v1/auth/login", 405),
+        case(Method::POST, "/api/v1/auth/login", 401).json(login("wrong")),
+        case(Method::POST, "/api/v1/auth/login", 200).json(login(crate::helpers::PASSWORD)),
+        case(Method::GET, "/api/v1/auth/me", 401),
+        case(Method::GET, "/api/v1/auth/me", 200).bearer(&token),
+        case(Method::POST, "/api/v1/introspect", 401),
+        case(Method::GET, keys.clone(), 200).bearer(&token),
+        case(Method::POST, keys.clone(), 201)
+            .bearer(&token)
+            .json(json!({"name": "ci", "expires_in": 86_400})),
+        case(Method::GET, format!("{keys}/not-a-uuid"), 404).bearer(&token),
+        case(Method::GET, "/ui/login", 200),
+        case(Method::GET, "/ui/no/such/page", 404),
     ];
 
-    for (method, path, bearer, body, status, is_page) in table {
-        let mut request = app.client.request(method.clone(), app.url(&path));
-        if let Some(token) = bearer {
+    for case in table {
+        let mut request = app.client.request(case.method.clone(), app.url(&case.path));
+        if let Some(token) = &case.bearer {
             request = request.bearer_auth(token);
         }
-        if let Some(body) = body {
-            request = request.json(&body);
+        if let Some(body) = &case.body {
+            request = request.json(body);
         }
         let response = request.send().await.unwrap();
-        let what = format!("{method} {path}");
-        assert_eq!(response.status(), status, "{what}");
+        let what = format!("{} {}", case.method, case.path);
+        assert_eq!(response.status(), case.status, "{what}");
         let header = |name: &str| {
             response
                 .headers()
@@ -129,12 +93,12 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
         assert_eq!(header("referrer-policy"), "no-referrer", "{what}");
         assert_eq!(header("cache-control"), "no-store", "{what}");
-        let csp = header("content-security-policy");
-        if is_page {
-            assert_eq!(csp, latchkey::web::CONTENT_SECURITY_POLICY, "{what}");
+        let expected_csp = if case.is_page {
+            latchkey::web::CONTENT_SECURITY_POLICY
         } else {
-            assert_eq!(csp, API_CSP, "{what}");
-        }
+            API_CSP
+        };
+        assert_eq!(header("content-security-policy"), expected_csp, "{what}");
     }
 }
 
