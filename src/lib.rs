@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod lifecycle;
+pub mod monitoring;
 pub mod passwords;
 pub mod private_files;
 pub mod services;

@@ -71,6 +71,11 @@ impl PasswordHasher {
         })
     }
 
+    /// Password checks running or waiting for a slot.
+    pub fn queue_depth(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
     pub async fn hash(&self, password: SecretString) -> Result<String, HashError> {
         self.run(move || hash_blocking(&password))
             .await?

@@ -24,6 +24,8 @@ pub struct Settings {
     pub revocation: RevocationSettings,
     pub api_keys: ApiKeySettings,
     pub throttle: ThrottleSettings,
+    pub metrics: MetricsSettings,
+    pub signing_keys: SigningKeySettings,
     pub plans: HashMap<String, PlanSettings>,
 }
 
@@ -33,6 +35,8 @@ pub struct ServerSettings {
     pub port: u16,
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: Vec<crate::domain::Cidr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +91,21 @@ pub struct ApiKeySettings {
     pub last_used_flush_seconds: u64,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct SigningKeySettings {
+    /// Rotate the signing key once it is this many days old; 0: never.
+    pub rotate_every_days: u64,
+}
+
+/// `GET /metrics`: whether it is served, and where.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    /// A port of its own (bound on `server.host`); None: the main port.
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
 /// Rate limits: per user, per client IP, and per account.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ThrottleSettings {
@@ -137,7 +156,9 @@ impl Settings {
                 config::Environment::with_prefix("LATCHKEY")
                     .prefix_separator("_")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies"),
             )
             .build()
             .context("could not read settings")?
@@ -215,6 +236,10 @@ impl Settings {
         anyhow::ensure!(
             self.revocation.max_staleness_seconds <= 86_400,
             "invalid setting revocation.max_staleness_seconds: at most 86400"
+        );
+        anyhow::ensure!(
+            self.signing_keys.rotate_every_days <= 3660,
+            "invalid setting signing_keys.rotate_every_days: at most 3660 (ten years)"
         );
         for (name, plan) in &self.plans {
             anyhow::ensure!(
@@ -306,6 +331,13 @@ impl RevocationSettings {
 impl ApiKeySettings {
     pub fn last_used_flush_interval(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.last_used_flush_seconds)
+    }
+}
+
+impl SigningKeySettings {
+    /// None: automatic rotation is off.
+    pub fn rotation_interval(&self) -> Option<chrono::Duration> {
+        (self.rotate_every_days > 0).then(|| seconds(self.rotate_every_days.saturating_mul(86_400)))
     }
 }
 

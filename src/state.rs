@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use crate::access::{AccessState, FollowerSettings, LogFollower};
 use crate::clock::Clock;
+use crate::domain::TrustedProxies;
+use crate::monitoring::Metrics;
 use crate::passwords::PasswordHasher;
 use crate::services::{
-    Accounts, ApiKeyAdmin, ApiKeys, EventSink, ForwardAuth, Introspection, Readiness,
+    Accounts, ApiKeyAdmin, ApiKeys, EventSink, ForwardAuth, Introspection, Monitoring, Readiness,
     ServiceClients, Sessions, TokenAuthenticator, TokenRevocation,
 };
 use crate::settings::Settings;
@@ -42,6 +44,10 @@ pub struct AppState {
     pub readiness: Readiness,
     /// Tags the browser pages' forms (CSRF tokens, reserved key ids).
     pub page_mac: PageMac,
+    /// Whose forwarding headers name the client (`server.trusted_proxies`).
+    pub trusted_proxies: TrustedProxies,
+    pub metrics: Arc<Metrics>,
+    pub monitoring: Monitoring,
 }
 
 impl AppState {
@@ -53,6 +59,7 @@ impl AppState {
         let clock = store.clock().clone();
         let master = MasterKey::load_or_create(&settings.secrets)?;
         let page_mac = PageMac::new(&master);
+        let metrics = Arc::new(Metrics::new(settings.plans.keys().map(String::as_str)));
         let grace = settings.signing_key_verify_grace();
         let keys = Arc::new(KeyRing::load(&store, master, grace).await?);
         let follower_settings = FollowerSettings {
@@ -87,11 +94,20 @@ impl AppState {
                 access_ttl: tokens.access_ttl(),
                 cache_capacity: tokens.verified_cache_capacity,
                 cache_ttl: tokens.verified_cache_ttl(),
+                cache_counters: metrics.verified_cache.clone(),
             },
         ));
         let usage = Arc::new(KeyUsage::new(clock.clone()));
         let authenticator = TokenAuthenticator::new(verifier, access.clone(), usage.clone());
         let passwords = Arc::new(PasswordHasher::new(&settings.passwords)?);
+        let monitoring = Monitoring::new(
+            metrics.clone(),
+            access.clone(),
+            follower.clone(),
+            passwords.clone(),
+            store.clone(),
+            clock.clone(),
+        );
         let throttle = Arc::new(Throttle::new(&settings.throttle));
         let key_admin =
             ApiKeyAdmin::new(store.clone(), events.clone(), usage.clone(), clock.clone());
@@ -109,6 +125,7 @@ impl AppState {
             events.clone(),
             clock.clone(),
             settings.tokens.refresh_ttl(),
+            metrics.clone(),
         );
         let revocation = TokenRevocation::new(
             authenticator.clone(),
@@ -118,6 +135,7 @@ impl AppState {
             throttle.clone(),
             issuer.access_ttl(),
         );
+        let trusted_proxies = TrustedProxies::new(settings.server.trusted_proxies.clone());
         Ok(AppState {
             api_keys: ApiKeys::new(
                 key_admin.clone(),
@@ -125,8 +143,16 @@ impl AppState {
                 throttle.clone(),
                 settings.clone(),
             ),
-            introspection: Introspection::new(access.clone(), authenticator.clone()),
-            forward_auth: ForwardAuth::new(authenticator.clone(), access.clone()),
+            introspection: Introspection::new(
+                access.clone(),
+                authenticator.clone(),
+                metrics.introspection.clone(),
+            ),
+            forward_auth: ForwardAuth::new(
+                authenticator.clone(),
+                access.clone(),
+                metrics.forward_auth.clone(),
+            ),
             accounts: Accounts::new(store.clone(), events.clone()),
             clients: ServiceClients::new(store.clone(), events),
             readiness: Readiness::new(store.clone(), access.clone()),
@@ -144,6 +170,9 @@ impl AppState {
             key_admin,
             revocation,
             page_mac,
+            trusted_proxies,
+            metrics,
+            monitoring,
         })
     }
 }

@@ -56,17 +56,17 @@ impl Throttle {
 
     /// Takes one login attempt from the client's allowance.
     pub fn login(&self, client: IpAddr) -> Result<(), RetryAfter> {
-        self.take(&self.logins, &client)
+        self.take(&self.logins, &one_client(client))
     }
 
     /// Takes one refresh from the client's allowance.
     pub fn refresh(&self, client: IpAddr) -> Result<(), RetryAfter> {
-        self.take(&self.refreshes, &client)
+        self.take(&self.refreshes, &one_client(client))
     }
 
     /// Takes one RFC 7009 revocation from the client's allowance.
     pub fn revocation(&self, client: IpAddr) -> Result<(), RetryAfter> {
-        self.take(&self.revocations, &client)
+        self.take(&self.revocations, &one_client(client))
     }
 
     fn take<K: Hash + Eq + Clone>(
@@ -94,6 +94,18 @@ impl Throttle {
 
 /// Every minute: forgets idle clients and users here, and accounts whose
 /// login window is over in the database.
+/// The address a client is counted under: an IPv6 client holds a whole /64
+/// (one subscriber, one host's privacy addresses), so it counts as one.
+fn one_client(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+        v4 => v4,
+    }
+}
+
 pub fn spawn_forgetting(
     throttle: Arc<Throttle>,
     store: Store,
@@ -133,5 +145,19 @@ mod tests {
         };
         assert!((1..=60).contains(&seconds), "{seconds}");
         assert_eq!(throttle.key_creation(bob), Ok(()));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64() {
+        let mut settings = crate::settings::Settings::defaults().throttle;
+        settings.logins_per_ip_per_minute = NonZeroU32::new(1).unwrap();
+        let throttle = Throttle::new(&settings);
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+
+        assert_eq!(throttle.login(ip("2001:db8:1:2::1")), Ok(()));
+        assert!(throttle.login(ip("2001:db8:1:2:ffff::9")).is_err());
+        assert_eq!(throttle.login(ip("2001:db8:1:3::1")), Ok(()));
+        assert_eq!(throttle.login(ip("192.0.2.1")), Ok(()));
+        assert!(throttle.login(ip("::ffff:192.0.2.1")).is_err());
     }
 }

@@ -12,6 +12,8 @@ pub struct Model {
     pub private_key_encrypted: Vec<u8>,
     pub created_at: DateTimeUtc,
     pub retired_at: Option<DateTimeUtc>,
+    /// Revoked (leaked): verifies nothing, whatever `retired_at` says.
+    pub revoked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

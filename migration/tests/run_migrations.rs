@@ -118,6 +118,7 @@ async fn entity_smoke(db: &DatabaseConnection) -> Result<(), DbErr> {
         private_key_encrypted: Set(vec![9; 64]),
         created_at: Set(ts()),
         retired_at: Set(None),
+        revoked_at: Set(None),
     }
     .insert(db)
     .await?;

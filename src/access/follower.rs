@@ -94,6 +94,11 @@ impl LogFollower {
         Ok(follower)
     }
 
+    /// The id of the last event read, for the cursor-lag metric.
+    pub async fn cursor_position(&self) -> i64 {
+        self.cursor.lock().await.last_id
+    }
+
     pub fn state(&self) -> Arc<AccessState> {
         self.state.clone()
     }
@@ -153,6 +158,16 @@ impl LogFollower {
         }
         self.state.mark_refreshed();
         Ok(())
+    }
+
+    /// Forgets from memory what has expired anyway: revocations and keys of
+    /// tokens past their `exp`, and retired signing keys whose last token
+    /// can have expired (they leave the JWKS then).
+    pub async fn prune_memory(&self) {
+        self.state.prune();
+        if let Err(e) = self.keys.drop_expired(&self.store).await {
+            tracing::warn!(error = %e, "cannot drop expired signing keys");
+        }
     }
 
     /// Deletes events older than the longest token lifetime: the start-up

@@ -33,7 +33,8 @@ pub fn spawn_poller(follower: Arc<LogFollower>, interval: Duration) -> JoinHandl
     })
 }
 
-/// Forgets expired entries from memory every minute, and prunes the log
+/// Forgets expired entries (and expired signing keys) from memory every
+/// minute, and prunes the log
 /// once at start and then every hour.
 pub fn spawn_pruner(follower: Arc<LogFollower>) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -42,7 +43,7 @@ pub fn spawn_pruner(follower: Arc<LogFollower>) -> JoinHandle<()> {
         let mut log_pruned: Option<Instant> = None;
         loop {
             ticker.tick().await;
-            follower.state().prune();
+            follower.prune_memory().await;
             if log_pruned.is_none_or(|at| at.elapsed() > PRUNE_LOG_EVERY) {
                 match follower.prune_log().await {
                     Ok(_) => log_pruned = Some(Instant::now()),

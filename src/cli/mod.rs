@@ -57,7 +57,7 @@ pub enum Command {
     /// Manage the service clients that may call introspection.
     #[command(subcommand)]
     Client(ClientCommand),
-    /// Rotate and list the keys that sign tokens.
+    /// Rotate, revoke and list the keys that sign tokens.
     #[command(subcommand, name = "signing-key")]
     SigningKey(SigningKeyCommand),
     /// Read the audit log.
@@ -71,6 +71,15 @@ pub enum SigningKeyCommand {
     Rotate,
     /// List signing keys, newest first.
     List,
+    /// Revoke a leaked key: it leaves the JWKS, every token it signed stops
+    /// working on every replica, and the API keys it signed are revoked.
+    /// Without --yes, only says how many live API keys that would kill.
+    Revoke {
+        kid: String,
+        /// Do it.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]

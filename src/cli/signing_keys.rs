@@ -1,10 +1,10 @@
-//! Signing keys: rotation and listing.
+//! Signing keys: rotation, revocation and listing.
 
 use serde_json::json;
 
 use super::output::{print, table};
-use super::{connect, SigningKeyCommand};
-use crate::services::SigningKeys;
+use super::{connect, SigningKeyCommand, CLI_ACTOR};
+use crate::services::{EventSink, Origin, SigningKeys};
 use crate::settings::Settings;
 use crate::tokens::MasterKey;
 
@@ -20,6 +20,38 @@ pub async fn signing_key(
             let kid = keys.rotate(master).await?;
             print(json, &json!({ "kid": kid, "active": true }), || {
                 format!("Key {kid} now signs new tokens; running servers pick it up from the revocation log.")
+            });
+        }
+        SigningKeyCommand::Revoke { kid, yes } => {
+            let Some(live) = keys.live_api_keys_signed_by(&kid).await? else {
+                anyhow::bail!("no signing key {kid}");
+            };
+            if !yes {
+                anyhow::bail!(
+                    "revoking signing key {kid} kills {live} live API key(s) and every login \
+                     token it signed; run again with --yes to do it"
+                );
+            }
+            let master = MasterKey::load_or_create(&settings.secrets)?;
+            let revoked = keys
+                .revoke(
+                    master,
+                    &kid,
+                    CLI_ACTOR,
+                    Origin::default(),
+                    &EventSink::log_only(),
+                )
+                .await?;
+            print(json, &revoked, || {
+                let replaced = match &revoked.new_active_kid {
+                    Some(new) => format!(" Key {new} now signs new tokens."),
+                    None => String::new(),
+                };
+                format!(
+                    "Key {kid} revoked: {} live API key(s) killed with it; running servers drop \
+                     it from the log.{replaced}",
+                    revoked.killed_api_keys
+                )
             });
         }
         SigningKeyCommand::List => {

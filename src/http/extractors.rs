@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -133,8 +133,9 @@ fn authenticate(req: &HttpRequest) -> Result<Authenticated, ApiError> {
     Ok(Authenticated { claims })
 }
 
-/// Where a request came from, for the audit log: the peer address and a
-/// bounded `User-Agent`.
+/// Where a request came from, for the audit log: the client's address (the
+/// peer's, or behind a trusted proxy the forwarded one) and a bounded
+/// `User-Agent`.
 impl FromRequest for Origin {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
@@ -146,7 +147,13 @@ impl FromRequest for Origin {
 
 /// Where `req` came from: the peer address and a bounded `User-Agent`.
 pub fn origin_of(req: &HttpRequest) -> Origin {
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    // The client as the trusted-proxy rule found it, else the peer.
+    let ip = req
+        .extensions()
+        .get::<super::request_id::ClientIp>()
+        .map(|client| client.0)
+        .or_else(|| req.peer_addr().map(|a| a.ip()))
+        .map(|ip| ip.to_string());
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)

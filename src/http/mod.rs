@@ -7,9 +7,11 @@ pub mod extractors;
 pub mod forward_auth;
 pub mod health;
 pub mod introspection;
+pub mod metrics;
 pub mod request_id;
 pub mod responses;
 pub mod revocation;
+pub mod security_headers;
 pub mod token_form;
 pub mod trailing_slash;
 pub mod well_known;
@@ -17,6 +19,12 @@ pub mod well_known;
 use actix_web::{web, HttpResponse, Resource};
 
 use crate::error::ApiError;
+
+/// `GET /metrics` alone: on the main port (when `metrics.port` is unset)
+/// or on a server of its own.
+pub fn metrics_route(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/metrics").route(web::get().to(metrics::metrics)));
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(web::get().to(health::healthz)))

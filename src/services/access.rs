@@ -11,6 +11,7 @@ use super::authenticate::TokenAuthenticator;
 use crate::access::AccessState;
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::monitoring::Outcomes;
 use crate::store::Store;
 use crate::tokens::{Claims, TokenKind};
 
@@ -43,13 +44,19 @@ pub async fn role_in_company(
 pub struct ForwardAuth {
     authenticator: TokenAuthenticator,
     access: Arc<AccessState>,
+    outcomes: Outcomes,
 }
 
 impl ForwardAuth {
-    pub fn new(authenticator: TokenAuthenticator, access: Arc<AccessState>) -> Self {
+    pub fn new(
+        authenticator: TokenAuthenticator,
+        access: Arc<AccessState>,
+        outcomes: Outcomes,
+    ) -> Self {
         ForwardAuth {
             authenticator,
             access,
+            outcomes,
         }
     }
 
@@ -57,6 +64,22 @@ impl ForwardAuth {
     /// sent. An ambiguous one is refused outright (see
     /// `latchkey_client::path`).
     pub fn authorize<'a>(
+        &self,
+        token: &str,
+        original_uris: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Arc<Claims>, ApiError> {
+        let outcome = self.check(token, original_uris);
+        let counter = match &outcome {
+            Ok(_) => &self.outcomes.active,
+            Err(ApiError::PermissionDenied(_)) => &self.outcomes.denied,
+            Err(ApiError::ServiceUnavailable(_)) => &self.outcomes.stale,
+            Err(_) => &self.outcomes.inactive,
+        };
+        counter.increment(1);
+        outcome
+    }
+
+    fn check<'a>(
         &self,
         token: &str,
         original_uris: impl IntoIterator<Item = &'a [u8]>,

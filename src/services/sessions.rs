@@ -12,6 +12,7 @@ use super::Origin;
 use crate::clock::Clock;
 use crate::domain::Email;
 use crate::error::ApiError;
+use crate::monitoring::Metrics;
 use crate::passwords::{HashError, PasswordHasher};
 use crate::store::audit::AuditEntry;
 use crate::store::login_attempts::{AccountLimit, LoginSlot};
@@ -66,6 +67,7 @@ pub struct Sessions {
     events: EventSink,
     clock: Clock,
     refresh_ttl: chrono::Duration,
+    metrics: Arc<Metrics>,
 }
 
 impl Sessions {
@@ -78,6 +80,7 @@ impl Sessions {
         events: EventSink,
         clock: Clock,
         refresh_ttl: chrono::Duration,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Sessions {
             store,
@@ -88,6 +91,7 @@ impl Sessions {
             events,
             clock,
             refresh_ttl,
+            metrics,
         }
     }
 
@@ -122,7 +126,12 @@ impl Sessions {
         let password_ok = self
             .passwords
             .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-            .await?;
+            .await
+            .inspect_err(|e| {
+                if matches!(e, HashError::Busy) {
+                    self.metrics.logins.throttled.increment(1);
+                }
+            })?;
         let user = user.filter(|u| password_ok && u.disabled_at.is_none());
         if user.is_some() {
             self.store.give_back_login_slot(&account).await?;
@@ -138,6 +147,11 @@ impl Sessions {
             ..Default::default()
         };
         self.store.record_audit(audit).await?;
+        let logins = &self.metrics.logins;
+        match user.is_some() {
+            true => logins.success.increment(1),
+            false => logins.failure.increment(1),
+        }
         let user = user.ok_or(ApiError::InvalidCredentials)?;
         let access_jti = self.clock.new_v7();
         let refresh_token = random_secret();
@@ -208,6 +222,7 @@ impl Sessions {
             }
             RefreshOutcome::ReuseDetected(events) => {
                 tracing::warn!("refresh token reused: its family has been revoked");
+                self.metrics.refresh_token_reuse.increment(1);
                 self.events.put_in_force(events).await;
                 Err(ApiError::InvalidToken)
             }

@@ -1,10 +1,12 @@
-//! The keys that sign tokens: rotation and listing, for ops.
+//! The keys that sign tokens: rotation, revocation and listing, for ops.
 
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 use serde::Serialize;
 
+use super::{EventSink, Origin};
 use crate::settings::Settings;
+use crate::store::signing_keys::RevokeKeyError;
 use crate::store::Store;
 use crate::tokens::{KeyRing, MasterKey};
 
@@ -14,8 +16,18 @@ pub struct SigningKeyView {
     pub algorithm: String,
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
-    /// `active` (signs), `retired` (still verifies) or `expired`.
+    /// `active` (signs), `retired` (still verifies), `expired` or `revoked`.
     pub status: &'static str,
+}
+
+/// What revoking a signing key did.
+#[derive(Serialize)]
+pub struct RevokedKey {
+    pub kid: String,
+    /// The live API keys it had signed, revoked with it.
+    pub killed_api_keys: usize,
+    /// The key made active in its place, when it was the active key.
+    pub new_active_kid: Option<String>,
 }
 
 pub struct SigningKeys {
@@ -41,6 +53,56 @@ impl SigningKeys {
         keys.rotate(&self.store).await
     }
 
+    /// How many live API keys revoking `kid` would kill; None: no such key.
+    pub async fn live_api_keys_signed_by(&self, kid: &str) -> Result<Option<u64>, DbErr> {
+        self.store.live_api_keys_signed_by(kid).await
+    }
+
+    /// Revokes a leaked key: it leaves the JWKS and verifies nothing more on
+    /// any replica (each reloads its keys from the log), the API keys it
+    /// signed are revoked, and if it was the active key a new one signs.
+    pub async fn revoke(
+        &self,
+        master: MasterKey,
+        kid: &str,
+        actor: &str,
+        origin: Origin,
+        events: &EventSink,
+    ) -> anyhow::Result<RevokedKey> {
+        crate::tokens::crypto_provider::install();
+        let keys = KeyRing::load(&self.store, master, self.verify_grace).await?;
+        let replacement = if keys.current().signing_kid == kid {
+            Some(keys.generate()?)
+        } else {
+            None
+        };
+        let new_active_kid = replacement.as_ref().map(|k| k.kid.clone());
+        let audit = crate::store::audit::AuditEntry {
+            actor: actor.to_owned(),
+            action: "signing_key.revoked",
+            target: Some(kid.to_owned()),
+            ip: origin.ip,
+            user_agent: origin.user_agent,
+            outcome: "success",
+            ..Default::default()
+        };
+        let revoked = match self
+            .store
+            .revoke_signing_key(kid, replacement, actor, audit)
+            .await
+        {
+            Ok(revoked) => revoked,
+            Err(RevokeKeyError::Db(e)) => return Err(e.into()),
+            Err(refused) => anyhow::bail!(refused),
+        };
+        events.put_in_force(revoked.events).await;
+        Ok(RevokedKey {
+            kid: kid.to_owned(),
+            killed_api_keys: revoked.killed_api_keys.len(),
+            new_active_kid,
+        })
+    }
+
     /// Every key, newest first.
     pub async fn list(&self) -> Result<Vec<SigningKeyView>, DbErr> {
         let now = self.store.now();
@@ -48,10 +110,11 @@ impl SigningKeys {
         Ok(keys
             .into_iter()
             .map(|k| SigningKeyView {
-                status: match k.retired_at {
-                    None => "active",
-                    Some(at) if at + self.verify_grace > now => "retired",
-                    Some(_) => "expired",
+                status: match (k.revoked_at, k.retired_at) {
+                    (Some(_), _) => "revoked",
+                    (None, None) => "active",
+                    (None, Some(at)) if at + self.verify_grace > now => "retired",
+                    (None, Some(_)) => "expired",
                 },
                 kid: k.kid,
                 algorithm: k.algorithm,

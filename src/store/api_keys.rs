@@ -52,6 +52,7 @@ pub enum RevocationReason {
     MemberRemoved,
     UserDisabled,
     TokensRevoked,
+    SigningKeyRevoked,
 }
 
 impl RevocationReason {
@@ -60,6 +61,7 @@ impl RevocationReason {
             RevocationReason::MemberRemoved => "member_removed",
             RevocationReason::UserDisabled => "user_disabled",
             RevocationReason::TokensRevoked => "tokens_revoked",
+            RevocationReason::SigningKeyRevoked => "signing_key_revoked",
         }
     }
 }
@@ -367,4 +369,53 @@ pub(super) async fn revoke_keys(
         events.push(revocation_events::append(db, event, now).await?);
     }
     Ok(ids)
+}
+
+impl Store {
+    /// Active keys (neither deleted, revoked nor expired) by their company's
+    /// plan: how many, and how many of them expire by `soon`. For metrics.
+    pub async fn active_key_counts_by_plan(
+        &self,
+        now: DateTime<Utc>,
+        soon: DateTime<Utc>,
+    ) -> Result<Vec<PlanKeyCounts>, DbErr> {
+        let by_plan = |expiring_by: Option<DateTime<Utc>>| {
+            let company: sea_orm::RelationDef = api_keys::Entity::belongs_to(companies::Entity)
+                .from(api_keys::Column::CompanyId)
+                .to(companies::Column::Id)
+                .into();
+            let mut query = api_keys::Entity::find()
+                .select_only()
+                .column(companies::Column::Plan)
+                .column_as(
+                    Expr::col((api_keys::Entity, api_keys::Column::Id)).count(),
+                    "keys",
+                )
+                .join(sea_orm::JoinType::InnerJoin, company)
+                .filter(api_keys::Column::DeletedAt.is_null())
+                .filter(api_keys::Column::RevokedAt.is_null())
+                .filter(api_keys::Column::ExpiresAt.gt(now))
+                .group_by(companies::Column::Plan);
+            if let Some(by) = expiring_by {
+                query = query.filter(api_keys::Column::ExpiresAt.lte(by));
+            }
+            query.into_tuple::<(String, i64)>().all(self.db())
+        };
+        let active = by_plan(None).await?;
+        let expiring: HashMap<String, i64> = by_plan(Some(soon)).await?.into_iter().collect();
+        Ok(active
+            .into_iter()
+            .map(|(plan, active)| PlanKeyCounts {
+                expiring: expiring.get(&plan).copied().unwrap_or(0),
+                active,
+                plan,
+            })
+            .collect())
+    }
+}
+
+pub struct PlanKeyCounts {
+    pub plan: String,
+    pub active: i64,
+    pub expiring: i64,
 }

@@ -164,6 +164,15 @@ impl Store {
     }
 
     /// The last event appended before `cutoff`, or 0.
+    /// The id of the newest event in the log; 0 when it is empty.
+    pub async fn latest_revocation_event_id(&self) -> Result<i64, DbErr> {
+        let last = events::Entity::find()
+            .order_by_desc(events::Column::Id)
+            .one(self.db())
+            .await?;
+        Ok(last.map_or(0, |row| row.id))
+    }
+
     pub async fn last_revocation_event_id_before(
         &self,
         cutoff: DateTime<Utc>,

@@ -1,10 +1,13 @@
-use entity::signing_keys;
+use chrono::{DateTime, Utc};
+use entity::{api_keys, signing_keys};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
+use uuid::Uuid;
 
+use super::audit::{self, AuditEntry};
 use super::revocation_events;
 use super::Store;
 use crate::domain::AccessEvent;
@@ -13,6 +16,26 @@ pub struct NewSigningKey {
     pub kid: String,
     pub public_key: Vec<u8>,
     pub private_key_encrypted: Vec<u8>,
+}
+
+/// Why a signing key could not be revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeKeyError {
+    #[error("no signing key {0}")]
+    NotFound(String),
+    #[error("signing key {0} is revoked already")]
+    AlreadyRevoked(String),
+    /// The key signs now: a replacement must be made active with it.
+    #[error("signing key {0} is the active key; a replacement is needed")]
+    ReplacementNeeded(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// A revoked signing key: the API keys it had signed, now revoked too.
+pub struct RevokedSigningKey {
+    pub killed_api_keys: Vec<Uuid>,
+    pub events: Vec<AccessEvent>,
 }
 
 impl Store {
@@ -33,20 +56,149 @@ impl Store {
             .filter(signing_keys::Column::RetiredAt.is_null())
             .exec(&txn)
             .await?;
-        let kid = key.kid.clone();
-        signing_keys::ActiveModel {
-            kid: Set(key.kid),
-            algorithm: Set("EdDSA".to_owned()),
-            public_key: Set(key.public_key),
-            private_key_encrypted: Set(key.private_key_encrypted),
-            created_at: Set(now),
-            retired_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-        let event = AccessEvent::SigningKeysChanged { kid };
-        let events = vec![revocation_events::append(&txn, event, now).await?];
+        let events = vec![insert_active(&txn, key, now).await?];
         txn.commit().await?;
         Ok(events)
     }
+
+    /// Rotates only if `active_kid` is still the active key: of replicas
+    /// that find the key due for rotation at the same time, one rotates.
+    /// None: another rotated first.
+    pub async fn rotate_signing_key_from(
+        &self,
+        active_kid: &str,
+        key: NewSigningKey,
+    ) -> Result<Option<Vec<AccessEvent>>, DbErr> {
+        let txn = self.db().begin().await?;
+        let now = self.now();
+        let retired = signing_keys::Entity::update_many()
+            .col_expr(signing_keys::Column::RetiredAt, Expr::value(now))
+            .filter(signing_keys::Column::Kid.eq(active_kid))
+            .filter(signing_keys::Column::RetiredAt.is_null())
+            .exec(&txn)
+            .await?;
+        if retired.rows_affected == 0 {
+            return Ok(None);
+        }
+        let events = vec![insert_active(&txn, key, now).await?];
+        txn.commit().await?;
+        Ok(Some(events))
+    }
+
+    /// The API keys still live (neither deleted, revoked nor expired) that
+    /// `kid` signed: those created while it was the active key.
+    pub async fn live_api_keys_signed_by(&self, kid: &str) -> Result<Option<u64>, DbErr> {
+        let Some(key) = signing_keys::Entity::find_by_id(kid).one(self.db()).await? else {
+            return Ok(None);
+        };
+        if key.revoked_at.is_some() {
+            return Ok(Some(0));
+        }
+        let count = signed_by(&key, self.now()).count(self.db()).await?;
+        Ok(Some(count))
+    }
+
+    /// Revokes a leaked key in one transaction: it verifies nothing more,
+    /// the API keys it signed are revoked (reason `signing_key_revoked`),
+    /// and, when it was the active key, `replacement` becomes active.
+    pub async fn revoke_signing_key(
+        &self,
+        kid: &str,
+        replacement: Option<NewSigningKey>,
+        revoked_by: &str,
+        audit_entry: AuditEntry,
+    ) -> Result<RevokedSigningKey, RevokeKeyError> {
+        let txn = self.db().begin().await?;
+        let now = self.now();
+        let key = signing_keys::Entity::find_by_id(kid)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or_else(|| RevokeKeyError::NotFound(kid.to_owned()))?;
+        if key.revoked_at.is_some() {
+            return Err(RevokeKeyError::AlreadyRevoked(kid.to_owned()));
+        }
+        let mut events = Vec::new();
+        if key.retired_at.is_none() {
+            let replacement =
+                replacement.ok_or_else(|| RevokeKeyError::ReplacementNeeded(kid.to_owned()))?;
+            events.push(insert_active(&txn, replacement, now).await?);
+        }
+        let killed_api_keys: Vec<Uuid> = signed_by(&key, now)
+            .select_only()
+            .column(api_keys::Column::Id)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        if !killed_api_keys.is_empty() {
+            api_keys::Entity::update_many()
+                .col_expr(api_keys::Column::RevokedAt, Expr::value(now))
+                .col_expr(api_keys::Column::RevokedBy, Expr::value(revoked_by))
+                .col_expr(
+                    api_keys::Column::RevokedReason,
+                    Expr::value(super::api_keys::RevocationReason::SigningKeyRevoked.as_str()),
+                )
+                .filter(api_keys::Column::Id.is_in(killed_api_keys.iter().copied()))
+                .exec(&txn)
+                .await?;
+        }
+        for key_id in &killed_api_keys {
+            let event = AccessEvent::KeyRevoked { key_id: *key_id };
+            events.push(revocation_events::append(&txn, event, now).await?);
+        }
+        signing_keys::Entity::update_many()
+            .col_expr(signing_keys::Column::RevokedAt, Expr::value(now))
+            .col_expr(
+                signing_keys::Column::RetiredAt,
+                Expr::value(key.retired_at.unwrap_or(now)),
+            )
+            .filter(signing_keys::Column::Kid.eq(kid))
+            .exec(&txn)
+            .await?;
+        let changed = AccessEvent::SigningKeysChanged {
+            kid: kid.to_owned(),
+        };
+        events.push(revocation_events::append(&txn, changed, now).await?);
+        audit::record(&txn, audit_entry, now).await?;
+        txn.commit().await?;
+        Ok(RevokedSigningKey {
+            killed_api_keys,
+            events,
+        })
+    }
+}
+
+/// Live API keys created while `key` was the active key, which it signed.
+fn signed_by(key: &signing_keys::Model, now: DateTime<Utc>) -> sea_orm::Select<api_keys::Entity> {
+    let mut query = api_keys::Entity::find()
+        .filter(api_keys::Column::DeletedAt.is_null())
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .filter(api_keys::Column::ExpiresAt.gt(now))
+        .filter(api_keys::Column::CreatedAt.gte(key.created_at));
+    if let Some(retired_at) = key.retired_at {
+        query = query.filter(api_keys::Column::CreatedAt.lte(retired_at));
+    }
+    query
+}
+
+/// Inserts the new active key and the event that makes replicas reload.
+async fn insert_active(
+    db: &impl ConnectionTrait,
+    key: NewSigningKey,
+    now: DateTime<Utc>,
+) -> Result<AccessEvent, DbErr> {
+    let kid = key.kid.clone();
+    signing_keys::ActiveModel {
+        kid: Set(key.kid),
+        algorithm: Set("EdDSA".to_owned()),
+        public_key: Set(key.public_key),
+        private_key_encrypted: Set(key.private_key_encrypted),
+        created_at: Set(now),
+        retired_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    let event = AccessEvent::SigningKeysChanged { kid };
+    revocation_events::append(db, event, now).await
 }

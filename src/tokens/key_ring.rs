@@ -2,12 +2,13 @@
 //! still have live tokens verifies, and the JWKS is built from the same set.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -23,13 +24,21 @@ pub struct KeyRing {
     /// How long a retired key keeps verifying: the longest token lifetime.
     verify_grace: Duration,
     current: RwLock<Arc<KeySet>>,
+    /// Bumped whenever a key stops verifying, so that whatever remembers
+    /// tokens as verified (`TokenVerifier`'s cache) forgets them.
+    removals: AtomicU64,
 }
 
 pub struct KeySet {
     pub signing_kid: String,
     signing_key: EncodingKey,
+    /// When the active key was made active.
+    signing_since: DateTime<Utc>,
     verifying: HashMap<String, DecodingKey>,
     jwks: Arc<[u8]>,
+    /// When the next retired key's last token can have expired: it is then
+    /// dropped (`drop_expired`), without waiting for a restart or an event.
+    next_expiry: Option<DateTime<Utc>>,
 }
 
 impl KeySet {
@@ -44,6 +53,11 @@ impl KeySet {
     /// The serialised JWKS document.
     pub fn jwks(&self) -> Arc<[u8]> {
         self.jwks.clone()
+    }
+
+    /// The ids of the keys that verify.
+    pub fn verifying_kids(&self) -> impl Iterator<Item = &str> {
+        self.verifying.keys().map(String::as_str)
     }
 }
 
@@ -66,7 +80,13 @@ impl KeyRing {
             master,
             verify_grace,
             current: RwLock::new(Arc::new(set)),
+            removals: AtomicU64::new(0),
         })
+    }
+
+    /// Changes each time a key stops verifying.
+    pub fn removals(&self) -> u64 {
+        self.removals.load(Ordering::Acquire)
     }
 
     pub fn current(&self) -> Arc<KeySet> {
@@ -76,10 +96,30 @@ impl KeyRing {
             .clone()
     }
 
-    /// Re-reads the keys after another replica rotated them.
+    /// Re-reads the keys after another replica rotated or revoked them.
     pub async fn reload(&self, store: &Store) -> anyhow::Result<()> {
         if let Some(set) = build_set(store, &self.master, self.verify_grace).await? {
-            *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+            let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+            let removed = current
+                .verifying
+                .keys()
+                .any(|kid| !set.verifying.contains_key(kid));
+            *current = Arc::new(set);
+            if removed {
+                self.removals.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops a retired key once its last token can have expired.
+    pub async fn drop_expired(&self, store: &Store) -> anyhow::Result<()> {
+        if self
+            .current()
+            .next_expiry
+            .is_some_and(|at| at <= store.now())
+        {
+            self.reload(store).await?;
         }
         Ok(())
     }
@@ -90,19 +130,50 @@ impl KeyRing {
         self.reload(store).await?;
         Ok(kid)
     }
+
+    /// Rotates if the active key has signed for `max_age` or longer; of
+    /// replicas doing this at once, one rotates. The new key's id, if this
+    /// call made one.
+    pub async fn rotate_if_older_than(
+        &self,
+        store: &Store,
+        max_age: Duration,
+    ) -> anyhow::Result<Option<String>> {
+        let current = self.current();
+        if current.signing_since + max_age > store.now() {
+            return Ok(None);
+        }
+        let key = self.generate()?;
+        let kid = key.kid.clone();
+        let rotated = store
+            .rotate_signing_key_from(&current.signing_kid, key)
+            .await?;
+        self.reload(store).await?;
+        Ok(rotated.map(|_| kid))
+    }
+
+    /// A new key pair, its private half sealed with the master key; not stored.
+    pub fn generate(&self) -> anyhow::Result<NewSigningKey> {
+        generate(&self.master)
+    }
 }
 
-async fn create_key(store: &Store, master: &MasterKey) -> anyhow::Result<String> {
+fn generate(master: &MasterKey) -> anyhow::Result<NewSigningKey> {
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
         .map_err(|_| anyhow::anyhow!("cannot generate an Ed25519 key"))?;
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
         .map_err(|_| anyhow::anyhow!("bad generated key"))?;
     let kid = Uuid::now_v7().simple().to_string();
-    let key = NewSigningKey {
+    Ok(NewSigningKey {
         kid: kid.clone(),
         public_key: pair.public_key().as_ref().to_vec(),
         private_key_encrypted: master.seal(pkcs8.as_ref(), kid.as_bytes())?,
-    };
+    })
+}
+
+async fn create_key(store: &Store, master: &MasterKey) -> anyhow::Result<String> {
+    let key = generate(master)?;
+    let kid = key.kid.clone();
     store.rotate_signing_key(key).await?;
     Ok(kid)
 }
@@ -117,7 +188,10 @@ async fn build_set(
         .signing_keys()
         .await
         .context("cannot read signing keys")?;
-    let Some(active) = rows.iter().find(|k| k.retired_at.is_none()) else {
+    let Some(active) = rows
+        .iter()
+        .find(|k| k.retired_at.is_none() && k.revoked_at.is_none())
+    else {
         return Ok(None);
     };
     let pkcs8 = master
@@ -131,10 +205,16 @@ async fn build_set(
         })?;
     let mut verifying = HashMap::new();
     let mut jwks = Vec::new();
-    for key in rows
+    let verifies = |k: &&entity::signing_keys::Model| {
+        k.revoked_at.is_none() && k.retired_at.is_none_or(|at| at + verify_grace > now)
+    };
+    let next_expiry = rows
         .iter()
-        .filter(|k| k.retired_at.is_none_or(|at| at + verify_grace > now))
-    {
+        .filter(verifies)
+        .filter_map(|k| k.retired_at)
+        .map(|at| at + verify_grace)
+        .min();
+    for key in rows.iter().filter(verifies) {
         verifying.insert(key.kid.clone(), DecodingKey::from_ed_der(&key.public_key));
         jwks.push(json!({
             "kty": "OKP",
@@ -149,7 +229,9 @@ async fn build_set(
     Ok(Some(KeySet {
         signing_kid: active.kid.clone(),
         signing_key: EncodingKey::from_ed_der(&pkcs8),
+        signing_since: active.created_at,
         verifying,
         jwks: jwks.into(),
+        next_expiry,
     }))
 }

@@ -1,6 +1,7 @@
 //! Signature and claim checks, with a bounded cache of tokens already
 //! verified. Revocation is checked apart, against memory.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use moka::sync::Cache;
 
 use super::{Claims, KeyRing, TokenKind};
 use crate::clock::Clock;
+use crate::monitoring::CacheCounters;
 
 /// Longer than any token we issue; anything bigger is junk and is not parsed.
 const MAX_TOKEN_BYTES: usize = 4096;
@@ -27,6 +29,8 @@ pub enum VerifyError {
     KindMismatch,
     #[error("expired or not yet valid")]
     OutsideLifetime,
+    #[error("a short-lived token that claims to live longer than the access TTL")]
+    LifetimeTooLong,
 }
 
 pub struct TokenVerifier {
@@ -37,20 +41,25 @@ pub struct TokenVerifier {
     validation: Validation,
     /// Seconds.
     leeway: i64,
-    /// The longest `exp - iat` a login token may claim: its TTL plus leeway.
-    longest_short_lived: i64,
+    /// The most `exp - iat` a short-lived token may claim, in seconds: the
+    /// access TTL plus leeway, whoever signed it.
+    max_short_lived: i64,
     /// SHA-256 of a token whose signature and claims passed, to its claims.
     verified: Cache<[u8; 32], Arc<Claims>>,
+    /// `KeyRing::removals` when the cache was last known to hold only
+    /// tokens of keys that still verify.
+    cache_removals: AtomicU64,
+    cache_counters: CacheCounters,
 }
 
 pub struct VerifierSettings<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
     pub leeway: chrono::Duration,
-    /// How long a login token lives (`tokens.access_ttl_seconds`).
     pub access_ttl: chrono::Duration,
     pub cache_capacity: u64,
     pub cache_ttl: Duration,
+    pub cache_counters: CacheCounters,
 }
 
 impl TokenVerifier {
@@ -65,13 +74,16 @@ impl TokenVerifier {
             .max_capacity(settings.cache_capacity)
             .time_to_live(settings.cache_ttl)
             .build();
+        let removals = keys.removals();
         TokenVerifier {
             keys,
             clock,
             validation,
             leeway: settings.leeway.num_seconds(),
-            longest_short_lived: (settings.access_ttl + settings.leeway).num_seconds(),
+            max_short_lived: (settings.access_ttl + settings.leeway).num_seconds(),
+            cache_removals: AtomicU64::new(removals),
             verified,
+            cache_counters: settings.cache_counters,
         }
     }
 
@@ -86,17 +98,37 @@ impl TokenVerifier {
             .as_ref()
             .try_into()
             .map_err(|_| VerifyError::Malformed)?;
+        self.forget_removed_keys();
         let claims = match self.verified.get(&cache_key) {
-            Some(claims) => claims,
+            Some(claims) => {
+                self.cache_counters.hits.increment(1);
+                claims
+            }
             None => {
+                self.cache_counters.misses.increment(1);
+                // A key removed while this verification ran must not leave
+                // its token cached: keep the result only if none was.
+                let removals = self.keys.removals();
                 let claims = Arc::new(self.verify_uncached(token)?);
                 self.within_lifetime(&claims)?;
-                self.verified.insert(cache_key, claims.clone());
+                if self.keys.removals() == removals {
+                    self.verified.insert(cache_key, claims.clone());
+                }
                 claims
             }
         };
         self.within_lifetime(&claims)?;
         Ok(claims)
+    }
+
+    /// A key stopped verifying (revoked, or retired past its grace): the
+    /// tokens it signed must not be found verified here any longer.
+    fn forget_removed_keys(&self) {
+        let removals = self.keys.removals();
+        if self.cache_removals.load(Ordering::Acquire) != removals {
+            self.verified.invalidate_all();
+            self.cache_removals.store(removals, Ordering::Release);
+        }
     }
 
     /// `exp` and `nbf`, with leeway, against this verifier's clock.
@@ -142,12 +174,12 @@ impl TokenVerifier {
         if !kind_matches {
             return Err(VerifyError::KindMismatch);
         }
-        // A login token that claims to live longer than we ever issue one was
-        // not made by our issuer, whoever's key signed it.
         if kind == TokenKind::ShortLived
-            && claims.exp.saturating_sub(claims.iat) > self.longest_short_lived
+            && (claims.exp.saturating_sub(claims.iat) > self.max_short_lived
+                // `iat` is the signer's word: `exp` is held against our clock too.
+                || claims.exp.saturating_sub(self.clock.unix_seconds()) > self.max_short_lived)
         {
-            return Err(VerifyError::Rejected);
+            return Err(VerifyError::LifetimeTooLong);
         }
         Ok(claims)
     }

@@ -136,6 +136,15 @@ async fn a_wrong_audience_is_rejected() {
 }
 
 #[tokio::test]
+async fn a_short_lived_token_living_longer_than_the_ttl_allows_is_rejected() {
+    let app = spawn_app().await;
+    // Signed with our own key (a twin sharing it), but for a whole day.
+    let token = token_from_a_twin(&app, |s| s.tokens.access_ttl_seconds = 86_400).await;
+
+    assert_invalid_token(app.me(&token).await).await;
+}
+
+#[tokio::test]
 async fn junk_is_rejected() {
     let app = spawn_app().await;
 

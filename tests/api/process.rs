@@ -62,8 +62,14 @@ impl Latchkey {
 
     /// Starts `latchkey serve` on a free port with JSON logs at `level`.
     pub fn serve(&self, level: &str) -> Server {
+        self.serve_with(level, &[])
+    }
+
+    /// `serve`, with these extra environment variables.
+    pub fn serve_with(&self, level: &str, env: &[(&str, &str)]) -> Server {
         let mut child = self
             .command(&["serve"])
+            .envs(env.iter().copied())
             .env("LATCHKEY_SERVER__PORT", "0")
             .env("LATCHKEY_LOG__FORMAT", "json")
             .env("LATCHKEY_LOG__LEVEL", level)

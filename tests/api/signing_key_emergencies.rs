@@ -1,0 +1,167 @@
+//! Signing keys in an emergency and on schedule: a leaked key revoked, a
+//! retired key dropped once its tokens are all dead, a key rotated on age.
+
+use latchkey::domain::Role;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use crate::helpers::{eventually, inactive, spawn_app, spawn_app_with, TestApp, TestDatabase};
+use crate::process::Latchkey;
+
+fn cli_with_master_key(app: &TestApp) -> Latchkey {
+    Latchkey {
+        db: TestDatabase::same_as(&app.db),
+        master_key: app.settings.secrets.master_key.expose_secret().to_owned(),
+    }
+}
+
+fn jwks_kids(jwks: &Value) -> Vec<String> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_revoked_signing_key_leaves_the_jwks_and_its_tokens_die_on_every_replica() {
+    let app = spawn_app().await;
+    let replica = app.replica().await;
+    let leaked = app.state.keys.current().signing_kid.clone();
+    let (user, company, login_token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    let key = app.create_key_ok(&login_token, company).await;
+    let key_token = key["token"].as_str().unwrap().to_owned();
+    let client = app.create_client().await;
+    // Both replicas have verified (and cached) both tokens; the replica
+    // once it has read the key's creation from the log.
+    for instance in [&app, &replica] {
+        assert_eq!(instance.me(&login_token).await.status(), 200);
+        eventually("the key works on both replicas", || async {
+            instance.me(&key_token).await.status() == 200
+        })
+        .await;
+    }
+    let cli = cli_with_master_key(&app);
+
+    let unconfirmed = cli.run(&["signing-key", "revoke", &leaked], "");
+    assert!(!unconfirmed.status.success(), "refused without --yes");
+    let said = String::from_utf8_lossy(&unconfirmed.stderr);
+    assert!(said.contains("kills 1 live API key"), "{said}");
+    assert!(said.contains("--yes"), "{said}");
+    assert_eq!(app.me(&login_token).await.status(), 200, "nothing was done");
+
+    let revoked = cli.run_json(&["signing-key", "revoke", &leaked, "--yes", "--json"], "");
+    assert_eq!(revoked["killed_api_keys"], 1);
+    let new_kid = revoked["new_active_kid"].as_str().unwrap().to_owned();
+
+    for instance in [&app, &replica] {
+        eventually("the leaked key's login token dies", || async {
+            instance.me(&login_token).await.status() == 401
+        })
+        .await;
+        assert_eq!(instance.me(&key_token).await.status(), 401);
+        let kids = jwks_kids(&instance.jwks().await);
+        assert!(!kids.contains(&leaked), "{kids:?}");
+        assert!(kids.contains(&new_kid), "{kids:?}");
+    }
+    assert_eq!(app.introspect_ok(&client, &key_token).await, inactive());
+    let owner_token = app.access_token(&user).await;
+    let listing: Value = app
+        .list_keys(&owner_token, company)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = listing["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == key["id"])
+        .expect("a revoked key stays listed");
+    assert_eq!(row["status"], "revoked", "{row}");
+    let fresh = replica
+        .access_token(&app.create_user("bob@example.com").await)
+        .await;
+    let header = jsonwebtoken::decode_header(&fresh).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(new_kid.as_str()));
+    let keys = cli.run_json(&["signing-key", "list", "--json"], "");
+    let statuses: Vec<(&str, &str)> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kid"].as_str().unwrap(), k["status"].as_str().unwrap()))
+        .collect();
+    assert!(
+        statuses.contains(&(leaked.as_str(), "revoked")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&(new_kid.as_str(), "active")),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn revoking_an_unknown_key_says_so() {
+    let app = spawn_app().await;
+
+    let output = cli_with_master_key(&app).run(&["signing-key", "revoke", "nope", "--yes"], "");
+
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no signing key nope"));
+}
+
+#[tokio::test]
+async fn a_retired_key_is_dropped_once_its_last_token_can_have_expired() {
+    let app = spawn_app().await;
+    let old = app.state.keys.current().signing_kid.clone();
+    app.state.keys.rotate(&app.state.store).await.unwrap();
+    let grace = app.settings.signing_key_verify_grace();
+
+    app.state
+        .clock
+        .advance((grace - chrono::Duration::seconds(5)).to_std().unwrap());
+    app.state.follower.prune_memory().await;
+    assert!(
+        jwks_kids(&app.jwks().await).contains(&old),
+        "still within its grace"
+    );
+
+    app.state.clock.advance(std::time::Duration::from_secs(10));
+    app.state.follower.prune_memory().await;
+    let kids = jwks_kids(&app.jwks().await);
+    assert!(!kids.contains(&old), "{kids:?}");
+    assert_eq!(kids.len(), 1);
+}
+
+#[tokio::test]
+async fn the_signing_key_is_rotated_once_it_is_as_old_as_the_setting_says() {
+    let app = spawn_app_with(|s| s.signing_keys.rotate_every_days = 30).await;
+    let every = app.settings.signing_keys.rotation_interval().unwrap();
+    let first = app.state.keys.current().signing_kid.clone();
+    let rotate = || app.state.keys.rotate_if_older_than(&app.state.store, every);
+
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(29 * 86_400));
+    assert_eq!(rotate().await.unwrap(), None, "not due yet");
+
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(2 * 86_400));
+    let rotated = rotate().await.unwrap().expect("due: rotated");
+    assert_ne!(rotated, first);
+    assert_eq!(app.state.keys.current().signing_kid, rotated);
+    assert_eq!(rotate().await.unwrap(), None, "the new key is not due");
+    let kids = jwks_kids(&app.jwks().await);
+    assert!(kids.contains(&first) && kids.contains(&rotated), "{kids:?}");
+}
+
+#[test]
+fn automatic_rotation_is_off_by_default() {
+    let settings = latchkey::settings::Settings::defaults();
+    assert_eq!(settings.signing_keys.rotation_interval(), None);
+}
