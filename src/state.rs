@@ -7,8 +7,8 @@ use crate::access::{AccessState, FollowerSettings, LogFollower};
 use crate::clock::Clock;
 use crate::passwords::PasswordHasher;
 use crate::services::{
-    Accounts, ApiKeyAdmin, ApiKeys, EventSink, ForwardAuth, Introspection, Readiness,
-    ServiceClients, Sessions, TokenAuthenticator, TokenRevocation,
+    Accounts, ApiKeyAdmin, ApiKeys, AuditLog, EventSink, ForwardAuth, Introspection, Operators,
+    Readiness, ServiceClients, Sessions, TokenAuthenticator, TokenRevocation,
 };
 use crate::settings::Settings;
 use crate::store::Store;
@@ -39,6 +39,9 @@ pub struct AppState {
     pub accounts: Accounts,
     pub clients: ServiceClients,
     pub readiness: Readiness,
+    /// Who may use the admin and provisioning API.
+    pub operators: Operators,
+    pub audit: AuditLog,
     /// Tags the browser pages' forms (CSRF tokens, reserved key ids).
     pub page_mac: PageMac,
 }
@@ -121,6 +124,8 @@ impl AppState {
             accounts: Accounts::new(store.clone(), events.clone()),
             clients: ServiceClients::new(store.clone(), events),
             readiness: Readiness::new(store.clone(), access.clone()),
+            operators: Operators::new(store.clone(), access.clone()),
+            audit: AuditLog::new(store.clone()),
             settings,
             clock,
             store,

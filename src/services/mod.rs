@@ -9,6 +9,7 @@ pub mod authenticate;
 pub mod clients;
 pub mod events;
 pub mod introspection;
+pub mod operators;
 pub mod readiness;
 pub mod revocation;
 pub mod sessions;
@@ -16,7 +17,7 @@ pub mod signing_keys;
 
 use uuid::Uuid;
 
-use crate::store::audit::AuditEntry;
+use crate::store::audit::{Actor, AuditEntry};
 
 pub use access::ForwardAuth;
 pub use accounts::Accounts;
@@ -26,6 +27,7 @@ pub use authenticate::{TokenAuthenticator, TokenRejection};
 pub use clients::ServiceClients;
 pub use events::EventSink;
 pub use introspection::Introspection;
+pub use operators::Operators;
 pub use readiness::Readiness;
 pub use revocation::TokenRevocation;
 pub use sessions::Sessions;
@@ -39,6 +41,15 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// `name` acting from here.
+    pub fn actor(self, name: String) -> Actor {
+        Actor {
+            name,
+            ip: self.ip,
+            user_agent: self.user_agent,
+        }
+    }
+
     /// The audit row of a successful `action` by `actor` on `target`.
     pub fn audit(
         self,

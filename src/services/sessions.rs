@@ -20,23 +20,25 @@ use crate::tokens::{random_secret, sha256_hex, Claims, TokenIssuer};
 use crate::Result;
 
 /// A login token and the refresh token that renews it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until `access_token` expires.
     pub expires_in: i64,
     pub refresh_token: String,
 }
 
 /// `GET /me`: who the caller is and the companies the token speaks for.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Profile {
     pub id: Uuid,
     pub email: String,
     pub companies: Vec<ProfileCompany>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ProfileCompany {
     pub id: Uuid,
     pub name: String,
@@ -96,10 +98,29 @@ impl Sessions {
             Ok(email) => self.store.find_user_by_email(&email).await?,
             Err(_) => None,
         };
-        let password_ok = self
+        let checked = self
             .passwords
             .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-            .await?;
+            .await;
+        let password_ok = match checked {
+            Ok(ok) => ok,
+            Err(e) => {
+                if matches!(e, HashError::Busy) {
+                    let entry = AuditEntry {
+                        actor: user
+                            .as_ref()
+                            .map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
+                        action: "login",
+                        ip: origin.ip,
+                        user_agent: origin.user_agent,
+                        outcome: "throttled",
+                        ..Default::default()
+                    };
+                    self.store.record_audit(entry).await?;
+                }
+                return Err(e.into());
+            }
+        };
         let user = user.filter(|u| password_ok && u.disabled_at.is_none());
         let audit = AuditEntry {
             actor: user
@@ -128,7 +149,7 @@ impl Sessions {
     }
 
     /// Rotates a refresh token. A spent one coming back revokes its family.
-    pub async fn refresh(&self, presented: SecretString) -> Result<TokenPair> {
+    pub async fn refresh(&self, presented: SecretString, origin: Origin) -> Result<TokenPair> {
         let presented = sha256_hex(presented.expose_secret());
         let access_jti = self.clock.new_v7();
         let refresh_token = random_secret();
@@ -152,6 +173,15 @@ impl Sessions {
             RefreshOutcome::ReuseDetected(events) => {
                 tracing::warn!("refresh token reused: its family has been revoked");
                 self.events.put_in_force(events).await;
+                let entry = AuditEntry {
+                    actor: "anonymous".to_owned(),
+                    action: "refresh_token.reused",
+                    ip: origin.ip,
+                    user_agent: origin.user_agent,
+                    outcome: "denied",
+                    ..Default::default()
+                };
+                self.store.record_audit(entry).await?;
                 Err(ApiError::InvalidToken)
             }
             RefreshOutcome::Invalid => Err(ApiError::InvalidToken),
@@ -159,12 +189,16 @@ impl Sessions {
     }
 
     /// Revokes this login token and its refresh family.
-    pub async fn logout(&self, caller: &Claims) -> Result<()> {
+    pub async fn logout(&self, caller: &Claims, origin: Origin) -> Result<()> {
         let events = self
             .store
             .logout(caller.jti, caller.expires_at(), self.issuer.access_ttl())
             .await?;
         self.events.put_in_force(events).await;
+        let actor = origin.actor(caller.sub.to_string());
+        self.store
+            .record_audit(actor.entry("logout", None, caller.jti))
+            .await?;
         Ok(())
     }
 

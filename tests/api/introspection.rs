@@ -186,7 +186,11 @@ async fn disabled_users_and_revoked_users_tokens_are_inactive() {
     let bob = app.create_user("bob@example.com").await;
     let bob_token = app.access_token(&bob).await;
 
-    app.state.store.disable_user(ada.id, "test").await.unwrap();
+    app.state
+        .store
+        .disable_user(ada.id, &latchkey::store::audit::Actor::named("test"))
+        .await
+        .unwrap();
     app.state
         .store
         .revoke_user_tokens(bob.id, "test")

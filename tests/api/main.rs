@@ -1,3 +1,4 @@
+mod admin;
 mod api_keys;
 mod auth;
 mod browser;
@@ -12,9 +13,11 @@ mod introspection;
 mod key_revocation;
 mod logs;
 mod nginx;
+mod openapi;
 mod page_sessions;
 mod pages;
 mod process;
+mod provisioning;
 mod replicas;
 mod revocation;
 mod shutdown;
