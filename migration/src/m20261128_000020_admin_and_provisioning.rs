@@ -5,8 +5,7 @@ pub struct Migration;
 
 /// Issue #10 (admin and provisioning API): service clients that may
 /// provision, single-use invitations for users created without a password,
-/// the `Idempotency-Key`s of creations, and an index for reading the audit
-/// log by time.
+/// and the `Idempotency-Key`s of creations.
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -50,27 +49,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(IdempotencyKeys::CreatedAt))
                     .to_owned(),
             )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_audit_events_at")
-                    .table(AuditEvents::Table)
-                    .col(AuditEvents::At)
-                    .to_owned(),
-            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_audit_events_at")
-                    .table(AuditEvents::Table)
-                    .to_owned(),
-            )
-            .await?;
         for table in [
             IdempotencyKeys::Table.into_iden(),
             Invitations::Table.into_iden(),
@@ -119,10 +101,4 @@ enum IdempotencyKeys {
 enum Users {
     Table,
     Id,
-}
-
-#[derive(DeriveIden)]
-enum AuditEvents {
-    Table,
-    At,
 }

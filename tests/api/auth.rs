@@ -164,7 +164,7 @@ async fn revoking_a_users_tokens_kills_every_token_issued_so_far() {
 
     app.state
         .store
-        .revoke_user_tokens(user.id, "test")
+        .revoke_user_tokens(user.id, &latchkey::store::audit::Actor::named("test"))
         .await
         .unwrap();
     app.state.follower.catch_up().await.unwrap();

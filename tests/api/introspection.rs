@@ -193,7 +193,7 @@ async fn disabled_users_and_revoked_users_tokens_are_inactive() {
         .unwrap();
     app.state
         .store
-        .revoke_user_tokens(bob.id, "test")
+        .revoke_user_tokens(bob.id, &latchkey::store::audit::Actor::named("test"))
         .await
         .unwrap();
     app.state.follower.catch_up().await.unwrap();
@@ -213,7 +213,7 @@ async fn a_revoked_client_is_refused_at_once() {
 
     app.state
         .store
-        .revoke_service_client(&client.id)
+        .revoke_service_client(&client.id, &latchkey::store::audit::Actor::named("test"))
         .await
         .unwrap();
     app.state.follower.catch_up().await.unwrap();
