@@ -1,5 +1,6 @@
 mod admin;
 mod api_keys;
+mod audit;
 mod auth;
 mod browser;
 mod cli;
