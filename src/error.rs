@@ -100,18 +100,30 @@ pub fn error_chain_fmt(
     Ok(())
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// `validation_error` for 400, `server_error` for 5xx, else `client_error`.
     #[serde(rename = "type")]
+    #[schema(value_type = String, pattern = "^(validation_error|client_error|server_error)$")]
     kind: &'static str,
+    /// Exactly one item.
+    #[schema(value_type = Vec<ErrorItem>, min_items = 1, max_items = 1)]
     errors: [ErrorItem<'a>; 1],
 }
 
-#[derive(Serialize)]
-struct ErrorItem<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorItem<'a> {
+    /// One of the documented codes, such as `invalid_token`.
+    #[schema(value_type = String, example = "invalid_token")]
     code: &'static str,
+    #[schema(value_type = String)]
     detail: &'a str,
+    /// The offending field, or null.
+    #[schema(value_type = Option<String>)]
     attr: Option<&'a str>,
+    #[schema(value_type = Option<Object>)]
     extra: Option<serde_json::Value>,
 }
 

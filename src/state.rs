@@ -9,8 +9,8 @@ use crate::domain::TrustedProxies;
 use crate::monitoring::Metrics;
 use crate::passwords::PasswordHasher;
 use crate::services::{
-    Accounts, ApiKeyAdmin, ApiKeys, EventSink, ForwardAuth, Introspection, Monitoring, Readiness,
-    ServiceClients, Sessions, TokenAuthenticator, TokenRevocation,
+    Accounts, ApiKeyAdmin, ApiKeys, AuditLog, EventSink, ForwardAuth, Introspection, Monitoring,
+    Operators, Readiness, ServiceClients, Sessions, TokenAuthenticator, TokenRevocation,
 };
 use crate::settings::Settings;
 use crate::store::login_attempts::AccountLimit;
@@ -42,6 +42,9 @@ pub struct AppState {
     pub accounts: Accounts,
     pub clients: ServiceClients,
     pub readiness: Readiness,
+    /// Who may use the admin and provisioning API.
+    pub operators: Operators,
+    pub audit: AuditLog,
     /// Tags the browser pages' forms (CSRF tokens, reserved key ids).
     pub page_mac: PageMac,
     /// Whose forwarding headers name the client (`server.trusted_proxies`).
@@ -156,6 +159,8 @@ impl AppState {
             accounts: Accounts::new(store.clone(), events.clone()),
             clients: ServiceClients::new(store.clone(), events),
             readiness: Readiness::new(store.clone(), access.clone()),
+            operators: Operators::new(store.clone(), access.clone()),
+            audit: AuditLog::new(store.clone()),
             settings,
             clock,
             store,

@@ -7,6 +7,7 @@ use latchkey::clock::Clock;
 use latchkey::domain::{CompanyName, Email, Plan, Role};
 use latchkey::settings::Settings;
 use latchkey::state::AppState;
+use latchkey::store::audit::Actor;
 use latchkey::store::Store;
 use ring::rand::{SecureRandom, SystemRandom};
 use sea_orm::{EntityTrait, Set, TransactionTrait};
@@ -46,7 +47,9 @@ pub async fn base(database_url: &str) -> anyhow::Result<Seeded> {
     let user = store
         .create_user(&Email::parse(EMAIL)?, hash, false)
         .await?;
-    store.add_member(user.id, company.id, Role::Owner).await?;
+    store
+        .add_member(user.id, company.id, Role::Owner, &Actor::named("bench"))
+        .await?;
     let client_id = Uuid::now_v7().to_string();
     let secret = latchkey::tokens::random_secret();
     store
@@ -54,6 +57,8 @@ pub async fn base(database_url: &str) -> anyhow::Result<Seeded> {
             client_id.clone(),
             latchkey::tokens::sha256_hex(&secret),
             "bench".to_owned(),
+            false,
+            &Actor::named("bench"),
         )
         .await?;
     let state = AppState::build(settings, store).await?;

@@ -3,6 +3,8 @@
 pub mod api_keys;
 pub mod audit_events;
 pub mod companies;
+pub mod idempotency_keys;
+pub mod invitations;
 pub mod memberships;
 pub mod prelude;
 pub mod refresh_tokens;

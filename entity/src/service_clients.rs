@@ -9,6 +9,8 @@ pub struct Model {
     pub name: String,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// May call the provisioning API, not only introspection.
+    pub provisioning: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

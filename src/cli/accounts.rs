@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::output::{print, table};
-use super::{connect, CompanyCommand, MemberCommand, UserCommand, CLI_ACTOR};
+use super::{cli_actor, connect, CompanyCommand, MemberCommand, UserCommand};
 use crate::domain::{CompanyName, Email, Password, Plan};
 use crate::services::{Accounts, EventSink};
 use crate::settings::Settings;
@@ -29,7 +29,10 @@ pub async fn company(
         CompanyCommand::Create { name, plan } => {
             let name = CompanyName::parse(&name).context("invalid --name")?;
             let plan = Plan::parse(&plan, settings).context("invalid --plan")?;
-            let company = accounts.create_company(&name, &plan).await?;
+            let company = accounts
+                .create_company(&name, &plan, &cli_actor(), None)
+                .await?
+                .value;
             let out = json!({ "id": company.id, "name": company.name, "plan": company.plan });
             print(json, &out, || {
                 table(
@@ -44,7 +47,11 @@ pub async fn company(
         }
         CompanyCommand::SetPlan { company_id, plan } => {
             let plan = Plan::parse(&plan, settings).context("invalid PLAN")?;
-            if !accounts.set_plan(company_id, &plan).await? {
+            if accounts
+                .set_plan(company_id, &plan, &cli_actor())
+                .await?
+                .is_none()
+            {
                 bail!("no company with id {company_id}");
             }
             let out = json!({ "id": company_id, "plan": plan.as_str() });
@@ -62,7 +69,9 @@ pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyh
         UserCommand::Create { email, admin } => {
             let email = Email::parse(&email).context("invalid --email")?;
             let password = Password::parse(read_password()?).context("invalid password")?;
-            let user = accounts.create_user(&email, password, admin).await?;
+            let user = accounts
+                .create_user_with_password(&email, password, admin, &cli_actor())
+                .await?;
             let out = json!({ "id": user.id, "email": user.email });
             print(json, &out, || {
                 table(
@@ -76,7 +85,7 @@ pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyh
             });
         }
         UserCommand::Disable { user_id } => {
-            if !accounts.disable_user(user_id, CLI_ACTOR).await? {
+            if !accounts.disable_user(user_id, &cli_actor()).await? {
                 bail!("no user with id {user_id}");
             }
             print(json, &json!({ "id": user_id, "disabled": true }), || {
@@ -84,7 +93,7 @@ pub async fn user(command: UserCommand, settings: &Settings, json: bool) -> anyh
             });
         }
         UserCommand::RevokeTokens { user_id } => {
-            if !accounts.revoke_user_tokens(user_id, CLI_ACTOR).await? {
+            if !accounts.revoke_user_tokens(user_id, &cli_actor()).await? {
                 bail!("no user with id {user_id}");
             }
             let out = json!({ "id": user_id, "tokens_revoked": true });
@@ -104,14 +113,16 @@ pub async fn member(command: MemberCommand, settings: &Settings, json: bool) -> 
             user,
             role,
         } => {
-            accounts.add_member(user, company, role).await?;
+            accounts
+                .add_member(user, company, role, &cli_actor())
+                .await?;
             let out = json!({ "user_id": user, "company_id": company, "role": role.as_str() });
             print(json, &out, || {
                 format!("{user} is now {} of {company}.", role.as_str())
             });
         }
         MemberCommand::Remove { company, user } => {
-            if !accounts.remove_member(user, company, CLI_ACTOR).await? {
+            if !accounts.remove_member(user, company, &cli_actor()).await? {
                 bail!("{user} is not a member of {company}");
             }
             let out = json!({ "user_id": user, "company_id": company, "removed": true });

@@ -6,8 +6,8 @@ use anyhow::bail;
 use serde_json::json;
 
 use super::output::{print, table};
-use super::{connect, ApiKeyCommand, CLI_ACTOR};
-use crate::services::{ApiKeyAdmin, EventSink, Origin};
+use super::{cli_actor, connect, ApiKeyCommand};
+use crate::services::{ApiKeyAdmin, EventSink};
 use crate::settings::Settings;
 use crate::store::api_keys::KeyFilter;
 use crate::usage::KeyUsage;
@@ -46,17 +46,8 @@ pub async fn api_key(
             });
         }
         ApiKeyCommand::Revoke { key_id } => {
-            let Some(key) = keys.find(key_id).await? else {
+            if !keys.delete_any(key_id, &cli_actor()).await? {
                 bail!("no active or expired key with id {key_id}");
-            };
-            let audit = Origin::default().audit(
-                CLI_ACTOR.to_owned(),
-                "api_key.deleted",
-                Some(key.company_id),
-                key_id,
-            );
-            if !keys.delete(key_id, None, audit).await? {
-                bail!("key {key_id} was deleted meanwhile");
             }
             print(json, &json!({ "id": key_id, "revoked": true }), || {
                 format!("Key {key_id} revoked.")

@@ -4,20 +4,25 @@ use anyhow::bail;
 use serde_json::json;
 
 use super::output::{print, table};
-use super::{connect, ClientCommand};
+use super::{cli_actor, connect, ClientCommand};
 use crate::services::{EventSink, ServiceClients};
 use crate::settings::Settings;
 
 pub async fn client(command: ClientCommand, settings: &Settings, json: bool) -> anyhow::Result<()> {
     let clients = ServiceClients::new(connect(settings).await?, EventSink::log_only());
     match command {
-        ClientCommand::Create { name } => {
-            let created = clients.create(&name).await.map_err(|e| match e {
-                crate::services::clients::CreateClientError::InvalidName => {
-                    anyhow::anyhow!("invalid --name: 1 to 100 characters, no control characters")
-                }
-                other => other.into(),
-            })?;
+        ClientCommand::Create { name, provisioning } => {
+            let created = clients
+                .create(&name, provisioning, &cli_actor())
+                .await
+                .map_err(|e| match e {
+                    crate::services::clients::CreateClientError::InvalidName => {
+                        anyhow::anyhow!(
+                            "invalid --name: 1 to 100 characters, no control characters"
+                        )
+                    }
+                    other => other.into(),
+                })?;
             print(json, &created, || {
                 format!(
                     "client_id:     {}\nclient_secret: {}\nThe secret is shown only now.",
@@ -48,7 +53,7 @@ pub async fn client(command: ClientCommand, settings: &Settings, json: bool) -> 
             });
         }
         ClientCommand::Revoke { client_id } => {
-            if !clients.revoke(&client_id).await? {
+            if !clients.revoke(&client_id, &cli_actor()).await? {
                 bail!("no active client with id {client_id}");
             }
             print(

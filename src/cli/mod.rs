@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::domain::Role;
 use crate::settings::Settings;
 use crate::startup::Application;
+use crate::store::audit::Actor;
 use crate::store::Store;
 
 mod accounts;
@@ -19,8 +20,14 @@ mod signing_keys;
 
 use output::print;
 
-/// Who the audit log and revoked keys name for what ops do here.
-const CLI_ACTOR: &str = "cli";
+/// Who the audit log and revoked keys name for what ops do here:
+/// `cli:<os user>`.
+pub(crate) fn cli_actor() -> Actor {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    Actor::named(format!("cli:{user}"))
+}
 
 #[derive(Parser)]
 #[command(
@@ -84,11 +91,31 @@ pub enum SigningKeyCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// The most recent audit events, newest first.
-    List {
-        #[arg(long, default_value_t = 50)]
-        limit: u64,
-    },
+    /// Audit events, newest first, filtered as `GET /api/v1/admin/audit-events`.
+    List(AuditListArgs),
+}
+
+#[derive(clap::Args)]
+pub struct AuditListArgs {
+    #[arg(long, default_value_t = 50)]
+    pub limit: u64,
+    /// Only this actor: a user id, `client:<id>` or `cli:<os user>`.
+    #[arg(long)]
+    pub actor: Option<String>,
+    #[arg(long)]
+    pub company: Option<Uuid>,
+    /// Only this action, such as `api_key.deleted`.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// From this time on (RFC 3339).
+    #[arg(long)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before this time (RFC 3339).
+    #[arg(long)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The `next_cursor` of the previous page.
+    #[arg(long)]
+    pub cursor: Option<i64>,
 }
 
 #[derive(Subcommand)]
@@ -159,6 +186,9 @@ pub enum ClientCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// May also call the provisioning API (companies, users, memberships).
+        #[arg(long)]
+        provisioning: bool,
     },
     /// List service clients.
     List,
@@ -187,7 +217,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::ApiKey(command) => api_keys::api_key(command, &settings, json).await?,
         Command::Client(command) => clients::client(command, &settings, json).await?,
         Command::SigningKey(command) => signing_keys::signing_key(command, &settings, json).await?,
-        Command::Audit(AuditCommand::List { limit }) => audit::list(limit, &settings, json).await?,
+        Command::Audit(AuditCommand::List(args)) => audit::list(args, &settings, json).await?,
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::output::{print, table};
-use super::{connect, SigningKeyCommand, CLI_ACTOR};
+use super::{cli_actor, connect, SigningKeyCommand};
 use crate::services::{EventSink, Origin, SigningKeys};
 use crate::settings::Settings;
 use crate::tokens::MasterKey;
@@ -37,7 +37,7 @@ pub async fn signing_key(
                 .revoke(
                     master,
                     &kid,
-                    CLI_ACTOR,
+                    &cli_actor().name,
                     Origin::default(),
                     &EventSink::log_only(),
                 )

@@ -5,12 +5,31 @@ use actix_web::http::header::HeaderName;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::extractors::bearer_token;
+use crate::error::ErrorBody;
 use crate::state::AppState;
 use crate::Result;
 
 const ORIGINAL_URI_HEADERS: [&str; 2] = ["x-original-uri", "x-forwarded-uri"];
 const VERIFY_PATH: &str = "/api/v1/auth/verify";
 
+#[utoipa::path(get, path = "/api/v1/auth/verify", tag = "forward-auth",
+    description = "Any method is answered alike. The original request is read from `X-Original-URI` and `X-Forwarded-Uri`.",
+    security(("bearer" = [])),
+    params(
+        ("X-Original-URI" = Option<String>, Header, description = "The gateway's original request URI"),
+        ("X-Forwarded-Uri" = Option<String>, Header, description = "The same, as Traefik names it"),
+    ),
+    responses(
+        (status = 200, description = "The token may reach the original request", headers(
+            ("X-Auth-Subject" = String, description = "The user id"),
+            ("X-Auth-Token-Kind" = String, description = "`short_lived` or `private`"),
+            ("X-Auth-Token-Id" = String, description = "The token's `jti`"),
+            ("X-Auth-Company-Id" = String, description = "An API key's company"),
+        )),
+        (status = 401, description = "`not_authenticated` or `invalid_token`", body = ErrorBody),
+        (status = 403, description = "`permission_denied`: the path is out of reach or ambiguous", body = ErrorBody),
+        (status = 503, description = "`service_unavailable`", body = ErrorBody),
+    ))]
 pub async fn verify(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
     let token = bearer_token(&req)?;
     // Every copy of every header that names the original URI is judged, as
@@ -42,3 +61,19 @@ pub fn is_verify_path(path: &str) -> bool {
     path.strip_prefix(VERIFY_PATH)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
+
+/// Envoy's form: the original path appended to ours. Documents the route
+/// that `verify` answers under `/api/v1/auth/verify/{original}`.
+#[utoipa::path(get, path = "/api/v1/auth/verify/{original}", tag = "forward-auth",
+    operation_id = "verify_with_path",
+    description = "Envoy's form of forward auth; any method is answered alike.",
+    security(("bearer" = [])),
+    params(("original" = String, Path, description = "The original request's path")),
+    responses(
+        (status = 200, description = "The token may reach the original request"),
+        (status = 401, description = "`not_authenticated` or `invalid_token`", body = ErrorBody),
+        (status = 403, description = "`permission_denied`", body = ErrorBody),
+        (status = 503, description = "`service_unavailable`", body = ErrorBody),
+    ))]
+#[allow(dead_code)]
+fn verify_with_path() {}

@@ -9,8 +9,10 @@ use serde::Deserialize;
 use super::extractors::parse_json;
 use crate::error::ApiError;
 
-#[derive(Deserialize)]
-struct TokenRequest {
+/// The body of RFC 7662 and RFC 7009 requests. `token_type_hint` may be
+/// sent and is ignored.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
     #[serde(default)]
     token: String,
 }

@@ -6,6 +6,8 @@ use serde_json::json;
 
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "discovery",
+    responses((status = 200, description = "The public signing keys (RFC 7517), cached 60 s", body = Object)))]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -14,6 +16,8 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
         .body(state.keys.current().jwks().to_vec())
 }
 
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "discovery",
+    responses((status = 200, description = "RFC 8414 authorization server metadata", body = Object)))]
 pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     // RFC 8414: `issuer` is exactly the `iss` of our tokens.
     let issuer = state.settings.issuer.as_str();
@@ -27,5 +31,9 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
         "revocation_endpoint_auth_methods_supported": ["none"],
         "response_types_supported": [],
         "grant_types_supported": ["refresh_token"],
+        // The machine-readable contract: RFC 8414's `service_documentation`,
+        // and under a name of ours that says what it is.
+        "service_documentation": format!("{base}{}", super::openapi::PATH),
+        "openapi_uri": format!("{base}{}", super::openapi::PATH),
     }))
 }

@@ -17,7 +17,7 @@ use crate::domain::{Expiry, KeyName, Role};
 use crate::error::ApiError;
 use crate::settings::{PlanSettings, Settings};
 use crate::store::api_keys::{CreateKeyError, KeyFilter, NewApiKey};
-use crate::store::audit::AuditEntry;
+use crate::store::audit::{Actor, AuditEntry};
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::tokens::{Claims, TokenIssuer};
@@ -31,7 +31,7 @@ pub struct RequestedExpiry {
 }
 
 /// A key just created: the only time its token is shown.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedKey {
     pub id: Uuid,
     pub name: String,
@@ -42,7 +42,7 @@ pub struct CreatedKey {
 }
 
 /// One key as listed, by the API and by the CLI.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     pub id: Uuid,
     pub company_id: Uuid,
@@ -59,7 +59,7 @@ pub struct KeyView {
     pub revoked_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
     Active,
@@ -138,6 +138,16 @@ impl ApiKeyAdmin {
             self.events.put_in_force(events).await;
         }
         Ok(deleted)
+    }
+
+    /// Deletes any key, for ops (the CLI and the admin API), audited with
+    /// `actor`. False if there is no such key or it was already deleted.
+    pub async fn delete_any(&self, key_id: Uuid, actor: &Actor) -> Result<bool> {
+        let Some(key) = self.find(key_id).await? else {
+            return Ok(false);
+        };
+        let audit = actor.entry("api_key.deleted", Some(key.company_id), key_id);
+        self.delete(key_id, None, audit).await
     }
 
     /// The row as listed, with a use not yet written counted in.

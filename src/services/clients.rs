@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::events::EventSink;
+use crate::store::audit::Actor;
 use crate::store::Store;
 use crate::tokens::{random_secret, sha256_hex};
 
@@ -23,6 +24,7 @@ pub struct ClientView {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub provisioning: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +46,14 @@ impl ServiceClients {
         ServiceClients { store, events }
     }
 
-    pub async fn create(&self, name: &str) -> Result<NewClient, CreateClientError> {
+    /// A client that may call introspection, and with `provisioning` the
+    /// provisioning API too.
+    pub async fn create(
+        &self,
+        name: &str,
+        provisioning: bool,
+        actor: &Actor,
+    ) -> Result<NewClient, CreateClientError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(CreateClientError::InvalidName);
@@ -53,7 +62,13 @@ impl ServiceClients {
         let secret = random_secret();
         let created = self
             .store
-            .create_service_client(client_id.clone(), sha256_hex(&secret), name.to_owned())
+            .create_service_client(
+                client_id.clone(),
+                sha256_hex(&secret),
+                name.to_owned(),
+                provisioning,
+                actor,
+            )
             .await?;
         self.events.put_in_force(created.events).await;
         Ok(NewClient {
@@ -72,14 +87,15 @@ impl ServiceClients {
                 name: c.name,
                 created_at: c.created_at,
                 revoked_at: c.revoked_at,
+                provisioning: c.provisioning,
             })
             .collect())
     }
 
     /// Its introspection calls are refused at once. False if there is no
     /// such client or it was already revoked.
-    pub async fn revoke(&self, client_id: &str) -> Result<bool, DbErr> {
-        let events = self.store.revoke_service_client(client_id).await?;
+    pub async fn revoke(&self, client_id: &str, actor: &Actor) -> Result<bool, DbErr> {
+        let events = self.store.revoke_service_client(client_id, actor).await?;
         if events.is_empty() {
             return Ok(false);
         }

@@ -10,6 +10,7 @@ pub mod clients;
 pub mod events;
 pub mod introspection;
 pub mod monitoring;
+pub mod operators;
 pub mod readiness;
 pub mod revocation;
 pub mod sessions;
@@ -17,7 +18,7 @@ pub mod signing_keys;
 
 use uuid::Uuid;
 
-use crate::store::audit::AuditEntry;
+use crate::store::audit::{Actor, AuditEntry};
 
 pub use access::ForwardAuth;
 pub use accounts::Accounts;
@@ -28,6 +29,7 @@ pub use clients::ServiceClients;
 pub use events::EventSink;
 pub use introspection::Introspection;
 pub use monitoring::Monitoring;
+pub use operators::Operators;
 pub use readiness::Readiness;
 pub use revocation::TokenRevocation;
 pub use sessions::Sessions;
@@ -44,6 +46,15 @@ impl Origin {
     /// The client's address, for per-client limits.
     pub fn client_ip(&self) -> Option<std::net::IpAddr> {
         self.ip.as_deref().and_then(|ip| ip.parse().ok())
+    }
+
+    /// `name` acting from here.
+    pub fn actor(self, name: String) -> Actor {
+        Actor {
+            name,
+            ip: self.ip,
+            user_agent: self.user_agent,
+        }
     }
 
     /// The audit row of a successful `action` by `actor` on `target`.

@@ -7,6 +7,7 @@ use super::api_keys::ApiKeyAdmin;
 use super::authenticate::TokenAuthenticator;
 use super::events::EventSink;
 use super::Origin;
+use crate::store::audit::AuditEntry;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::tokens::{sha256_hex, TokenKind};
@@ -72,6 +73,13 @@ impl TokenRevocation {
                     .await?;
                 // No events: revoked through another instance, which the
                 // log holds and a catch-up reads.
+                if !events.is_empty() {
+                    let entry =
+                        origin
+                            .actor(ACTOR.to_owned())
+                            .entry("token.revoked", None, claims.jti);
+                    self.store.record_audit(entry).await?;
+                }
                 self.events.put_in_force(events).await;
             }
             None if is_refresh_token_shaped(token) => {
@@ -80,6 +88,15 @@ impl TokenRevocation {
                     .revoke_refresh_token(&sha256_hex(token), self.access_ttl)
                     .await?;
                 if !events.is_empty() {
+                    let entry = AuditEntry {
+                        actor: ACTOR.to_owned(),
+                        action: "refresh_token.revoked",
+                        ip: origin.ip,
+                        user_agent: origin.user_agent,
+                        outcome: "success",
+                        ..Default::default()
+                    };
+                    self.store.record_audit(entry).await?;
                     self.events.put_in_force(events).await;
                 }
             }

@@ -23,23 +23,25 @@ use crate::tokens::{random_secret, sha256_hex, Claims, TokenIssuer};
 use crate::Result;
 
 /// A login token and the refresh token that renews it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until `access_token` expires.
     pub expires_in: i64,
     pub refresh_token: String,
 }
 
 /// `GET /me`: who the caller is and the companies the token speaks for.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Profile {
     pub id: Uuid,
     pub email: String,
     pub companies: Vec<ProfileCompany>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ProfileCompany {
     pub id: Uuid,
     pub name: String,
@@ -104,8 +106,12 @@ impl Sessions {
         origin: Origin,
     ) -> Result<TokenPair> {
         // The client's share first, before any database or hashing work.
-        if let Some(ip) = origin.client_ip() {
-            self.throttle.login(ip)?;
+        if let Some(wait) = origin
+            .client_ip()
+            .and_then(|ip| self.throttle.login(ip).err())
+        {
+            self.metrics.logins.throttled.increment(1);
+            return Err(wait.into());
         }
         // A malformed email is treated as unknown: same cost, same answer.
         let parsed = Email::parse(email).ok();
@@ -123,15 +129,30 @@ impl Sessions {
             Some(email) => self.store.find_user_by_email(email).await?,
             None => None,
         };
-        let password_ok = self
+        let checked = self
             .passwords
             .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-            .await
-            .inspect_err(|e| {
+            .await;
+        let password_ok = match checked {
+            Ok(ok) => ok,
+            Err(e) => {
                 if matches!(e, HashError::Busy) {
                     self.metrics.logins.throttled.increment(1);
+                    let entry = AuditEntry {
+                        actor: user
+                            .as_ref()
+                            .map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
+                        action: "login",
+                        ip: origin.ip,
+                        user_agent: origin.user_agent,
+                        outcome: "throttled",
+                        ..Default::default()
+                    };
+                    self.store.record_audit(entry).await?;
                 }
-            })?;
+                return Err(e.into());
+            }
+        };
         let user = user.filter(|u| password_ok && u.disabled_at.is_none());
         if user.is_some() {
             self.store.give_back_login_slot(&account).await?;
@@ -179,6 +200,7 @@ impl Sessions {
             Some(email) => self.store.find_user_by_email(email).await?,
             None => None,
         };
+        self.metrics.logins.throttled.increment(1);
         self.store
             .record_audit(AuditEntry {
                 actor: user.map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
@@ -196,7 +218,7 @@ impl Sessions {
     }
 
     /// Rotates a refresh token. A spent one coming back revokes its family.
-    pub async fn refresh(&self, presented: SecretString, origin: &Origin) -> Result<TokenPair> {
+    pub async fn refresh(&self, presented: SecretString, origin: Origin) -> Result<TokenPair> {
         if let Some(ip) = origin.client_ip() {
             self.throttle.refresh(ip)?;
         }
@@ -224,6 +246,15 @@ impl Sessions {
                 tracing::warn!("refresh token reused: its family has been revoked");
                 self.metrics.refresh_token_reuse.increment(1);
                 self.events.put_in_force(events).await;
+                let entry = AuditEntry {
+                    actor: "anonymous".to_owned(),
+                    action: "refresh_token.reused",
+                    ip: origin.ip,
+                    user_agent: origin.user_agent,
+                    outcome: "denied",
+                    ..Default::default()
+                };
+                self.store.record_audit(entry).await?;
                 Err(ApiError::InvalidToken)
             }
             RefreshOutcome::Invalid => Err(ApiError::InvalidToken),
@@ -231,12 +262,16 @@ impl Sessions {
     }
 
     /// Revokes this login token and its refresh family.
-    pub async fn logout(&self, caller: &Claims) -> Result<()> {
+    pub async fn logout(&self, caller: &Claims, origin: Origin) -> Result<()> {
         let events = self
             .store
             .logout(caller.jti, caller.expires_at(), self.issuer.access_ttl())
             .await?;
         self.events.put_in_force(events).await;
+        let actor = origin.actor(caller.sub.to_string());
+        self.store
+            .record_audit(actor.entry("logout", None, caller.jti))
+            .await?;
         Ok(())
     }
 

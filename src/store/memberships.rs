@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrai
 use uuid::Uuid;
 
 use super::api_keys::{revoke_keys, KeysOf, RevocationReason};
-use super::audit::{self, AuditEntry};
+use super::audit::{self, Actor, AuditEntry};
 use super::revocation_events;
 use super::Store;
 use crate::domain::{AccessEvent, Role};
@@ -33,6 +33,7 @@ impl Store {
         user_id: Uuid,
         company_id: Uuid,
         role: Role,
+        actor: &Actor,
     ) -> Result<Vec<AccessEvent>, AddMemberError> {
         if self.find_user(user_id).await?.is_none() {
             return Err(AddMemberError::UnknownUser);
@@ -61,6 +62,11 @@ impl Store {
             role: Some(role),
         };
         let events = vec![revocation_events::append(&txn, event, now).await?];
+        let audit_entry = AuditEntry {
+            details: Some(serde_json::json!({ "role": role.as_str() })),
+            ..actor.entry("member.added", Some(company_id), user_id)
+        };
+        audit::record(&txn, audit_entry, now).await?;
         txn.commit().await?;
         Ok(events)
     }
@@ -111,7 +117,7 @@ impl Store {
         &self,
         user_id: Uuid,
         company_id: Uuid,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let removed = memberships::Entity::delete_by_id((user_id, company_id))
@@ -132,15 +138,10 @@ impl Store {
             company_id: Some(company_id),
         };
         let reason = RevocationReason::MemberRemoved;
-        let revoked = revoke_keys(&txn, keys, actor, reason, now, &mut events).await?;
+        let revoked = revoke_keys(&txn, keys, &actor.name, reason, now, &mut events).await?;
         let audit_entry = AuditEntry {
-            actor: actor.to_owned(),
-            company_id: Some(company_id),
-            action: "member.removed",
-            target: Some(user_id.to_string()),
-            outcome: "success",
             details: Some(serde_json::json!({ "revoked_api_keys": revoked })),
-            ..Default::default()
+            ..actor.entry("member.removed", Some(company_id), user_id)
         };
         audit::record(&txn, audit_entry, now).await?;
         txn.commit().await?;

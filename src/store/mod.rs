@@ -6,6 +6,8 @@
 pub mod api_keys;
 pub mod audit;
 pub mod companies;
+pub mod idempotency;
+pub mod invitations;
 pub mod login_attempts;
 pub mod memberships;
 pub mod refresh_tokens;

@@ -7,6 +7,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use super::audit::{self, Actor, AuditEntry};
 use super::revocation_events;
 use super::{Committed, Store};
 use crate::domain::AccessEvent;
@@ -17,6 +18,8 @@ impl Store {
         client_id: String,
         secret_hash: String,
         name: String,
+        provisioning: bool,
+        actor: &Actor,
     ) -> Result<Committed<service_clients::Model>, DbErr> {
         let txn = self.db().begin().await?;
         let now = self.now();
@@ -26,9 +29,15 @@ impl Store {
             name: Set(name),
             created_at: Set(now),
             revoked_at: Set(None),
+            provisioning: Set(provisioning),
         }
         .insert(&txn)
         .await?;
+        let entry = AuditEntry {
+            details: Some(serde_json::json!({ "name": client.name, "provisioning": provisioning })),
+            ..actor.entry("client.created", None, &client_id)
+        };
+        audit::record(&txn, entry, now).await?;
         let event = AccessEvent::ClientsChanged { client_id };
         let events = vec![revocation_events::append(&txn, event, now).await?];
         txn.commit().await?;
@@ -58,7 +67,22 @@ impl Store {
     }
 
     /// No events if there is no such client or it was already revoked.
-    pub async fn revoke_service_client(&self, client_id: &str) -> Result<Vec<AccessEvent>, DbErr> {
+    /// A client that is not revoked, by id.
+    pub async fn find_active_service_client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<service_clients::Model>, DbErr> {
+        service_clients::Entity::find_by_id(client_id.to_owned())
+            .filter(service_clients::Column::RevokedAt.is_null())
+            .one(self.db())
+            .await
+    }
+
+    pub async fn revoke_service_client(
+        &self,
+        client_id: &str,
+        actor: &Actor,
+    ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let now = self.now();
         let revoked = service_clients::Entity::update_many()
@@ -70,6 +94,7 @@ impl Store {
         if revoked.rows_affected != 1 {
             return Ok(Vec::new());
         }
+        audit::record(&txn, actor.entry("client.revoked", None, client_id), now).await?;
         let event = AccessEvent::ClientsChanged {
             client_id: client_id.to_owned(),
         };

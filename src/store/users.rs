@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::api_keys::{revoke_keys, KeysOf, RevocationReason};
-use super::audit::{self, AuditEntry};
+use super::audit::{self, Actor};
 use super::revocation_events;
 use super::{is_unique_violation, Store};
 use crate::domain::{AccessEvent, Email};
@@ -75,7 +75,7 @@ impl Store {
     /// Disables the user for good and ends all their API keys, in one
     /// transaction with the events every replica applies and an audit row.
     /// No events if there is no such user.
-    pub async fn disable_user(&self, id: Uuid, actor: &str) -> Result<Vec<AccessEvent>, DbErr> {
+    pub async fn disable_user(&self, id: Uuid, actor: &Actor) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let Some(user) = users::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(Vec::new());
@@ -99,7 +99,7 @@ impl Store {
     pub async fn revoke_user_tokens(
         &self,
         id: Uuid,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let Some(user) = users::Entity::find_by_id(id).one(&txn).await? else {
@@ -134,7 +134,7 @@ impl Store {
 async fn end_keys(
     db: &impl ConnectionTrait,
     user_id: Uuid,
-    actor: &str,
+    actor: &Actor,
     reason: RevocationReason,
     action: &'static str,
     now: DateTime<Utc>,
@@ -144,14 +144,10 @@ async fn end_keys(
         user_id,
         company_id: None,
     };
-    let revoked = revoke_keys(db, keys, actor, reason, now, events).await?;
-    let audit_entry = AuditEntry {
-        actor: actor.to_owned(),
-        action,
-        target: Some(user_id.to_string()),
-        outcome: "success",
+    let revoked = revoke_keys(db, keys, &actor.name, reason, now, events).await?;
+    let audit_entry = audit::AuditEntry {
         details: Some(serde_json::json!({ "revoked_api_keys": revoked })),
-        ..Default::default()
+        ..actor.entry(action, None, user_id)
     };
     audit::record(db, audit_entry, now).await
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 /// The two kinds of token. The product calls the long-lived one an API key;
 /// on the wire (the `kind` claim, introspection, forward-auth headers) it
 /// stays `private`, as the contract says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     /// A login token: minutes long, refreshed with a refresh token.

@@ -20,6 +20,7 @@ use super::csrf;
 use super::error::PageError;
 use super::flash::Flash;
 use crate::error::ApiError;
+use crate::services::Origin;
 use crate::services::TokenRejection;
 use crate::state::AppState;
 use crate::tokens::{random_secret, Claims, TokenKind};
@@ -75,12 +76,11 @@ impl PageSession {
             }
         }
         let refresh = refresh.ok_or_else(ended)?;
-        let origin = crate::http::extractors::origin_of(req);
-        let pair = match state
-            .sessions
-            .refresh(SecretString::from(refresh), &origin)
-            .await
-        {
+        let origin = Origin::from_request(req, &mut Payload::None)
+            .into_inner()
+            .unwrap_or_default();
+        let refresh = SecretString::from(refresh);
+        let pair = match state.sessions.refresh(refresh, origin).await {
             Ok(pair) => pair,
             Err(ApiError::InvalidToken) => return Err(ended()),
             Err(e) => return Err(e.into()),

@@ -25,12 +25,13 @@ pub async fn root() -> HttpResponse {
 pub async fn home(
     state: web::Data<AppState>,
     session: PageSession,
+    origin: Origin,
 ) -> Result<HttpResponse, PageError> {
     let profile = state.sessions.profile(&session.claims).await?;
     if let Some(company) = profile.companies.first() {
         return Ok(see_other(&paths::api_keys(company.id)).finish());
     }
-    state.sessions.logout(&session.claims).await?;
+    state.sessions.logout(&session.claims, origin).await?;
     Err(PageError::SignIn {
         policy: cookie_policy(&state),
         flash: Some(Flash::NoCompany),
@@ -145,8 +146,9 @@ pub async fn sign_in(
 pub async fn sign_out(
     state: web::Data<AppState>,
     form: SignedInForm<CsrfInput>,
+    origin: Origin,
 ) -> Result<HttpResponse, PageError> {
-    state.sessions.logout(&form.session.claims).await?;
+    state.sessions.logout(&form.session.claims, origin).await?;
     Ok(to_sign_in(cookie_policy(&state), Some(&Flash::SignedOut)))
 }
 

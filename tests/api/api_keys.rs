@@ -222,7 +222,11 @@ async fn after_a_downgrade_keys_keep_working_and_no_new_one_is_made() {
     let free = latchkey::domain::Plan::parse("free", &app.settings).unwrap();
     app.state
         .store
-        .set_company_plan(company, &free)
+        .set_company_plan(
+            company,
+            &free,
+            &latchkey::store::audit::Actor::named("test"),
+        )
         .await
         .unwrap();
 
@@ -283,7 +287,12 @@ async fn the_unlimited_plan_has_no_key_limit() {
         .unwrap();
     app.state
         .store
-        .add_member(user.id, unlimited, Role::Owner)
+        .add_member(
+            user.id,
+            unlimited,
+            Role::Owner,
+            &latchkey::store::audit::Actor::named("test"),
+        )
         .await
         .unwrap();
 

@@ -49,7 +49,11 @@ async fn a_disabled_user_cannot_log_in_and_loses_their_tokens() {
     let user = app.create_user("ada@example.com").await;
     let token = app.access_token(&user).await;
 
-    app.state.store.disable_user(user.id, "test").await.unwrap();
+    app.state
+        .store
+        .disable_user(user.id, &latchkey::store::audit::Actor::named("test"))
+        .await
+        .unwrap();
     app.state.follower.catch_up().await.unwrap();
 
     assert_error(
@@ -160,7 +164,7 @@ async fn revoking_a_users_tokens_kills_every_token_issued_so_far() {
 
     app.state
         .store
-        .revoke_user_tokens(user.id, "test")
+        .revoke_user_tokens(user.id, &latchkey::store::audit::Actor::named("test"))
         .await
         .unwrap();
     app.state.follower.catch_up().await.unwrap();

@@ -186,10 +186,14 @@ async fn disabled_users_and_revoked_users_tokens_are_inactive() {
     let bob = app.create_user("bob@example.com").await;
     let bob_token = app.access_token(&bob).await;
 
-    app.state.store.disable_user(ada.id, "test").await.unwrap();
     app.state
         .store
-        .revoke_user_tokens(bob.id, "test")
+        .disable_user(ada.id, &latchkey::store::audit::Actor::named("test"))
+        .await
+        .unwrap();
+    app.state
+        .store
+        .revoke_user_tokens(bob.id, &latchkey::store::audit::Actor::named("test"))
         .await
         .unwrap();
     app.state.follower.catch_up().await.unwrap();
@@ -209,7 +213,7 @@ async fn a_revoked_client_is_refused_at_once() {
 
     app.state
         .store
-        .revoke_service_client(&client.id)
+        .revoke_service_client(&client.id, &latchkey::store::audit::Actor::named("test"))
         .await
         .unwrap();
     app.state.follower.catch_up().await.unwrap();

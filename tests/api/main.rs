@@ -1,4 +1,6 @@
+mod admin;
 mod api_keys;
+mod audit;
 mod auth;
 mod browser;
 mod cli;
@@ -16,9 +18,11 @@ mod login_throttle;
 mod logs;
 mod metrics;
 mod nginx;
+mod openapi;
 mod page_sessions;
 mod pages;
 mod process;
+mod provisioning;
 mod replicas;
 mod revocation;
 mod security_headers;

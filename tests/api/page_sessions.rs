@@ -143,7 +143,7 @@ async fn an_expired_login_token_is_renewed_and_a_cut_off_session_ends() {
     // refresh token is refused too.
     app.state
         .accounts
-        .revoke_user_tokens(user.id, "test")
+        .revoke_user_tokens(user.id, &latchkey::store::audit::Actor::named("test"))
         .await
         .unwrap();
     let ended = browser.get(&path).await;
@@ -162,7 +162,11 @@ async fn an_expired_login_token_is_renewed_and_a_cut_off_session_ends() {
     assert_eq!(browser.get(&path).await.status, 200);
     app.state
         .accounts
-        .remove_member(user.id, company, "test")
+        .remove_member(
+            user.id,
+            company,
+            &latchkey::store::audit::Actor::named("test"),
+        )
         .await
         .unwrap();
     let gone = browser.get(&path).await;

@@ -74,7 +74,7 @@ async fn revoking_a_users_tokens_reaches_the_other_replica() {
 
     a.state
         .store
-        .revoke_user_tokens(user.id, "test")
+        .revoke_user_tokens(user.id, &latchkey::store::audit::Actor::named("test"))
         .await
         .unwrap();
 
@@ -104,7 +104,11 @@ async fn a_removed_membership_reaches_the_other_replica() {
     assert!(a
         .state
         .accounts
-        .remove_member(user.id, company, "test")
+        .remove_member(
+            user.id,
+            company,
+            &latchkey::store::audit::Actor::named("test")
+        )
         .await
         .unwrap());
 

@@ -91,7 +91,8 @@ async fn the_audit_log_is_readable_from_the_cli() {
         master_key: String::new(),
     };
 
-    let events = cli.run_json(&["audit", "list", "--limit", "5", "--json"], "");
+    let page = cli.run_json(&["audit", "list", "--limit", "5", "--json"], "");
+    let events = &page["results"];
 
     assert_eq!(events[0]["action"], "login");
     assert_eq!(events[0]["outcome"], "success");

@@ -4,10 +4,12 @@
 mod api_keys;
 mod gateways;
 mod key_holders;
+mod operators;
 mod pages;
 
 pub use api_keys::DAY;
 pub use gateways::{raw_exchange, status_of, Gateway};
+pub use operators::Caller;
 pub use pages::{revealed_key, PageClient, PAGE_CLIENT_AGENT};
 
 use std::sync::LazyLock;
@@ -18,6 +20,7 @@ use latchkey::domain::{CompanyName, Email, Plan, Role};
 use latchkey::settings::Settings;
 use latchkey::startup::Application;
 use latchkey::state::AppState;
+use latchkey::store::audit::Actor;
 use ring::rand::{SecureRandom, SystemRandom};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
@@ -185,7 +188,7 @@ impl TestApp {
     pub async fn add_member(&self, user: &TestUser, company_id: Uuid, role: Role) {
         self.state
             .accounts
-            .add_member(user.id, company_id, role)
+            .add_member(user.id, company_id, role, &Actor::named("test"))
             .await
             .unwrap();
     }
@@ -330,7 +333,12 @@ pub struct ServiceClient {
 impl TestApp {
     /// A new service client, already in force here.
     pub async fn create_client(&self) -> ServiceClient {
-        let created = self.state.clients.create("test").await.unwrap();
+        let created = self
+            .state
+            .clients
+            .create("test", false, &Actor::named("test"))
+            .await
+            .unwrap();
         ServiceClient {
             id: created.client_id,
             secret: created.client_secret,

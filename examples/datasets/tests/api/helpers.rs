@@ -109,7 +109,12 @@ impl TestLatchkey {
             .await
             .unwrap();
         store
-            .add_member(user.id, company.id, Role::Owner)
+            .add_member(
+                user.id,
+                company.id,
+                Role::Owner,
+                &latchkey::store::audit::Actor::named("datasets"),
+            )
             .await
             .unwrap();
         self.state.follower.catch_up().await.unwrap();
@@ -179,7 +184,13 @@ impl TestLatchkey {
         let hash = latchkey::tokens::sha256_hex(&secret);
         self.state
             .store
-            .create_service_client(client_id.clone(), hash, "datasets".to_owned())
+            .create_service_client(
+                client_id.clone(),
+                hash,
+                "datasets".to_owned(),
+                false,
+                &latchkey::store::audit::Actor::named("datasets"),
+            )
             .await
             .unwrap();
         self.state.follower.catch_up().await.unwrap();
