@@ -62,6 +62,7 @@ pub struct TokenSettings {
     pub leeway_seconds: u64,
     pub verified_cache_capacity: u64,
     pub verified_cache_ttl_seconds: u64,
+    pub signing_key_publish_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,6 +86,9 @@ pub struct RevocationSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiKeySettings {
     pub last_used_flush_seconds: u64,
+    /// The scopes a key may be created with; a key with none has its
+    /// creator's full rights.
+    pub scopes: Vec<String>,
 }
 
 /// Per-user rate limits.
@@ -121,7 +125,10 @@ impl Settings {
                 config::Environment::with_prefix("LATCHKEY")
                     .prefix_separator("_")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    // LATCHKEY_API_KEYS__SCOPES="datasets:read billing:read"
+                    .list_separator(" ")
+                    .with_list_parse_key("api_keys.scopes"),
             )
             .build()
             .context("could not read settings")?
@@ -184,6 +191,16 @@ impl Settings {
             self.api_keys.last_used_flush_seconds > 0,
             "invalid setting api_keys.last_used_flush_seconds: must be at least 1"
         );
+        for (i, scope) in self.api_keys.scopes.iter().enumerate() {
+            anyhow::ensure!(
+                crate::domain::is_scope_token(scope),
+                "invalid setting api_keys.scopes: {scope:?} is not a scope (1-64 printable ASCII characters, no space, quote or backslash)"
+            );
+            anyhow::ensure!(
+                !self.api_keys.scopes[..i].contains(scope),
+                "invalid setting api_keys.scopes: {scope:?} is listed twice"
+            );
+        }
         anyhow::ensure!(
             self.tokens.access_ttl_seconds <= 86_400,
             "invalid setting tokens.access_ttl_seconds: at most 86400 (a day); use API keys for long-lived access"
@@ -248,6 +265,11 @@ impl Settings {
     pub fn signing_key_verify_grace(&self) -> chrono::Duration {
         let tokens = &self.tokens;
         tokens.access_ttl().max(self.longest_key_lifetime()) + tokens.leeway()
+    }
+
+    /// How long a new signing key is in the JWKS before it signs.
+    pub fn signing_key_publish_lead(&self) -> chrono::Duration {
+        seconds(self.tokens.signing_key_publish_seconds)
     }
 }
 

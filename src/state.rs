@@ -14,7 +14,8 @@ use crate::settings::Settings;
 use crate::store::Store;
 use crate::throttle::Throttle;
 use crate::tokens::{
-    crypto_provider, KeyRing, MasterKey, PageMac, TokenIssuer, TokenVerifier, VerifierSettings,
+    crypto_provider, KeyRing, KeyTimes, MasterKey, PageMac, TokenIssuer, TokenVerifier,
+    VerifierSettings,
 };
 use crate::usage::KeyUsage;
 
@@ -52,8 +53,8 @@ impl AppState {
         let clock = store.clock().clone();
         let master = MasterKey::load_or_create(&settings.secrets)?;
         let page_mac = PageMac::new(&master);
-        let grace = settings.signing_key_verify_grace();
-        let keys = Arc::new(KeyRing::load(&store, master, grace).await?);
+        let times = KeyTimes::from_settings(&settings);
+        let keys = Arc::new(KeyRing::load(&store, master, times).await?);
         let follower_settings = FollowerSettings {
             max_staleness: settings.revocation.max_staleness(),
             leeway: settings.tokens.leeway(),

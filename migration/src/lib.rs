@@ -11,6 +11,7 @@ mod m20261128_000008_create_revocation_events;
 mod m20261128_000009_create_audit_events;
 mod m20261128_000010_alter_api_keys;
 mod m20261128_000011_index_revocation_events;
+mod m20261128_000012_add_api_key_scopes;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_create_audit_events::Migration),
             Box::new(m20261128_000010_alter_api_keys::Migration),
             Box::new(m20261128_000011_index_revocation_events::Migration),
+            Box::new(m20261128_000012_add_api_key_scopes::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ mod names;
 mod password;
 mod plan;
 mod role;
+mod scopes;
 
 pub use access_event::{AccessEvent, ActiveKey};
 pub use email::Email;
@@ -16,6 +17,7 @@ pub use names::{CompanyName, KeyName};
 pub use password::Password;
 pub use plan::Plan;
 pub use role::Role;
+pub use scopes::{is_scope_token, KeyScopes};
 
 /// Why a value was refused; the message is safe to show to the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@ use super::extractors::{ApiJson, Authenticated};
 use super::responses::no_store;
 use crate::domain::KeyName;
 use crate::error::ApiError;
-use crate::services::api_keys::RequestedExpiry;
+use crate::services::api_keys::{KeyRequest, RequestedExpiry};
 use crate::services::Origin;
 use crate::state::AppState;
 use crate::Result;
@@ -20,6 +20,9 @@ pub struct CreateKeyRequest {
     name: String,
     expires_at: Option<String>,
     expires_in: Option<i64>,
+    /// Checked by the service against `api_keys.scopes`, so a wrong type is
+    /// an `invalid` on `scopes` like an unknown scope.
+    scopes: Option<serde_json::Value>,
 }
 
 #[tracing::instrument(name = "create_api_key", skip_all, fields(company_id = %path))]
@@ -35,11 +38,15 @@ pub async fn create(
         name,
         expires_at,
         expires_in,
+        scopes,
     } = body.0;
     let name = KeyName::parse(&name).map_err(|e| ApiError::invalid("name", e.0))?;
-    let requested = RequestedExpiry {
-        expires_at,
-        expires_in,
+    let requested = KeyRequest {
+        expiry: RequestedExpiry {
+            expires_at,
+            expires_in,
+        },
+        scopes,
     };
     let api_keys = &state.api_keys;
     let created = api_keys

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::authenticate::TokenAuthenticator;
 use crate::access::AccessState;
-use crate::domain::Role;
+use crate::domain::{is_scope_token, Role};
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::tokens::{Claims, TokenKind};
@@ -54,12 +54,13 @@ impl ForwardAuth {
     }
 
     /// Checks the token, then each original URI as the bytes that were
-    /// sent. An ambiguous one is refused outright (see
-    /// `latchkey_client::path`).
+    /// sent (an ambiguous one is refused outright, see
+    /// `latchkey_client::path`), then every scope the gateway requires.
     pub fn authorize<'a>(
         &self,
         token: &str,
         original_uris: impl IntoIterator<Item = &'a [u8]>,
+        required_scopes: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<Arc<Claims>, ApiError> {
         let claims = self.authenticator.authenticate(token)?;
         for original in original_uris {
@@ -73,6 +74,9 @@ impl ForwardAuth {
                 ));
             }
         }
+        for required in required_scopes {
+            require_scopes(&claims, required)?;
+        }
         Ok(claims)
     }
 
@@ -83,4 +87,27 @@ impl ForwardAuth {
             && (claims.kind == TokenKind::ApiKey
                 || self.access.role_in(claims.sub, company_id).is_some())
     }
+}
+
+/// A gateway's `X-Auth-Required-Scopes` value: space-separated scopes, each
+/// of which the token must hold. A value that is not a list of scopes is a
+/// gateway misconfiguration and refuses every token, never none.
+fn require_scopes(claims: &Claims, required: &[u8]) -> Result<(), ApiError> {
+    let malformed = || ApiError::PermissionDenied("The gateway's required scope is malformed.");
+    let required = std::str::from_utf8(required).map_err(|_| malformed())?;
+    let mut scopes = required.split(' ').filter(|s| !s.is_empty()).peekable();
+    if scopes.peek().is_none() {
+        return Err(malformed());
+    }
+    for scope in scopes {
+        if !is_scope_token(scope) {
+            return Err(malformed());
+        }
+        if !claims.allows_scope(scope) {
+            return Err(ApiError::InsufficientScope {
+                scope: scope.to_owned(),
+            });
+        }
+    }
+    Ok(())
 }

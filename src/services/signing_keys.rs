@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::settings::Settings;
 use crate::store::Store;
-use crate::tokens::{KeyRing, MasterKey};
+use crate::tokens::{key_roles, KeyRing, KeyRole, KeyTimes, MasterKey};
 
 #[derive(Serialize)]
 pub struct SigningKeyView {
@@ -14,30 +14,30 @@ pub struct SigningKeyView {
     pub algorithm: String,
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
-    /// `active` (signs), `retired` (still verifies) or `expired`.
+    /// `published` (in the JWKS, signs once its lead has passed), `active`
+    /// (signs), `retired` (still verifies) or `expired`.
     pub status: &'static str,
 }
 
 pub struct SigningKeys {
     store: Store,
-    /// How long a retired key keeps verifying.
-    verify_grace: chrono::Duration,
+    times: KeyTimes,
 }
 
 impl SigningKeys {
     pub fn new(store: Store, settings: &Settings) -> Self {
         SigningKeys {
             store,
-            verify_grace: settings.signing_key_verify_grace(),
+            times: KeyTimes::from_settings(settings),
         }
     }
 
-    /// Makes a new key active; the old ones verify until their tokens
-    /// expire. Running servers reload the keys from the log. Returns the
-    /// new key's id.
+    /// Publishes a new key, which signs once `tokens.signing_key_publish_seconds`
+    /// have passed; the old ones verify until their tokens expire. Running
+    /// servers reload the keys from the log. Returns the new key's id.
     pub async fn rotate(&self, master: MasterKey) -> anyhow::Result<String> {
         crate::tokens::crypto_provider::install();
-        let keys = KeyRing::load(&self.store, master, self.verify_grace).await?;
+        let keys = KeyRing::load(&self.store, master, self.times).await?;
         keys.rotate(&self.store).await
     }
 
@@ -45,13 +45,16 @@ impl SigningKeys {
     pub async fn list(&self) -> Result<Vec<SigningKeyView>, DbErr> {
         let now = self.store.now();
         let keys = self.store.signing_keys().await?;
+        let roles = key_roles(&keys, now, self.times);
         Ok(keys
             .into_iter()
-            .map(|k| SigningKeyView {
-                status: match k.retired_at {
-                    None => "active",
-                    Some(at) if at + self.verify_grace > now => "retired",
-                    Some(_) => "expired",
+            .zip(roles)
+            .map(|(k, role)| SigningKeyView {
+                status: match role {
+                    KeyRole::Published => "published",
+                    KeyRole::Signing => "active",
+                    KeyRole::Retired => "retired",
+                    KeyRole::Expired => "expired",
                 },
                 kid: k.kid,
                 algorithm: k.algorithm,

@@ -53,16 +53,19 @@ impl TokenIssuer {
             now + self.access_ttl.num_seconds(),
             TokenKind::ShortLived,
             None,
+            None,
         ))
     }
 
-    /// An API key: `jti` is the key's id, `exp` its fixed expiry.
+    /// An API key: `jti` is the key's id, `exp` its fixed expiry, `scope`
+    /// its scopes (space-separated; `None` for its creator's full rights).
     pub fn api_key(
         &self,
         key_id: Uuid,
         user_id: Uuid,
         company_id: Uuid,
         expires_at: DateTime<Utc>,
+        scope: Option<String>,
     ) -> anyhow::Result<IssuedToken> {
         let now = self.clock.unix_seconds();
         self.sign(self.claims(
@@ -72,6 +75,7 @@ impl TokenIssuer {
             expires_at.timestamp(),
             TokenKind::ApiKey,
             Some(company_id),
+            scope,
         ))
     }
 
@@ -83,6 +87,7 @@ impl TokenIssuer {
         exp: i64,
         kind: TokenKind,
         company_id: Option<Uuid>,
+        scope: Option<String>,
     ) -> Claims {
         Claims {
             iss: self.issuer.clone(),
@@ -94,12 +99,13 @@ impl TokenIssuer {
             jti,
             kind,
             company_id,
+            scope,
         }
     }
 
     fn sign(&self, claims: Claims) -> anyhow::Result<IssuedToken> {
         let keys = self.keys.current();
-        let (kid, key) = keys.signing();
+        let (kid, key) = keys.signing(self.clock.now());
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(claims.kind.typ().to_owned());
         header.kid = Some(kid.to_owned());

@@ -17,6 +17,7 @@ mod pages;
 mod process;
 mod replicas;
 mod revocation;
+mod scopes;
 mod shutdown;
 mod signing_keys;
 mod throttle;

@@ -48,7 +48,8 @@ async fn without_a_master_key_one_is_generated_with_mode_0600() {
 }
 
 #[tokio::test]
-async fn a_rotation_from_the_cli_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key() {
+async fn a_rotation_from_the_cli_publishes_the_new_key_before_it_signs_and_keeps_old_tokens_valid()
+{
     use secrecy::ExposeSecret;
 
     let app = spawn_app().await;
@@ -66,19 +67,31 @@ async fn a_rotation_from_the_cli_keeps_old_tokens_valid_and_signs_new_ones_with_
 
     let listed = cli.run_json(&["signing-key", "list", "--json"], "");
     assert_eq!(listed[0]["kid"], kid.as_str());
-    assert_eq!(listed[0]["status"], "active");
-    assert_eq!(listed[1]["status"], "retired");
+    assert_eq!(listed[0]["status"], "published");
+    assert_eq!(listed[1]["status"], "active");
+    // In the JWKS at once, so offline verifiers have it before they meet it;
+    // the old key signs meanwhile.
     let jwks: serde_json::Value = app.jwks().await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+    assert!(jwks.to_string().contains(&kid), "{jwks}");
+    let kid_of = |token: &str| jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+    let during_lead = app.access_token(&user).await;
+    assert_ne!(kid_of(&during_lead), kid);
+    assert_eq!(app.me(&during_lead).await.status(), 200);
+
+    // Once the lead has passed, the new key signs, without a reload.
+    let lead = app.settings.tokens.signing_key_publish_seconds;
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(lead));
+    let new_token = app.access_token(&user).await;
+    assert_eq!(kid_of(&new_token), kid);
+    assert_eq!(app.me(&new_token).await.status(), 200);
     assert_eq!(
         app.me(&old_token).await.status(),
         200,
         "a retired key still verifies"
     );
-    let new_token = app.access_token(&user).await;
-    let header = jsonwebtoken::decode_header(&new_token).unwrap();
-    assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
-    assert_eq!(app.me(&new_token).await.status(), 200);
 }
 
 #[tokio::test]
