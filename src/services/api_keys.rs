@@ -38,8 +38,8 @@ pub struct KeyRequest {
 }
 
 /// A stored `scopes` column as listed: `None` for full rights.
-fn scopes_of(stored: &Option<String>) -> Option<Vec<String>> {
-    KeyScopes::from_stored(stored.as_deref())
+fn scopes_of(stored: Option<&str>) -> Option<Vec<String>> {
+    KeyScopes::from_stored(stored)
         .as_slice()
         .map(<[String]>::to_vec)
 }
@@ -173,7 +173,7 @@ impl ApiKeyAdmin {
             revoked_at: key.revoked_at,
             revoked_by: key.revoked_by,
             revoked_reason: key.revoked_reason,
-            scopes: scopes_of(&key.scopes),
+            scopes: scopes_of(key.scopes.as_deref()),
         }
     }
 }
@@ -308,7 +308,7 @@ impl ApiKeys {
             token: token.token,
             created_at: key.created_at,
             expires_at: key.expires_at,
-            scopes: scopes_of(&key.scopes),
+            scopes: scopes_of(key.scopes.as_deref()),
         }))
     }
 
