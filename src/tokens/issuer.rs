@@ -52,8 +52,6 @@ impl TokenIssuer {
             now,
             now + self.access_ttl.num_seconds(),
             TokenKind::ShortLived,
-            None,
-            None,
         ))
     }
 
@@ -68,27 +66,20 @@ impl TokenIssuer {
         scope: Option<String>,
     ) -> anyhow::Result<IssuedToken> {
         let now = self.clock.unix_seconds();
-        self.sign(self.claims(
-            user_id,
-            key_id,
-            now,
-            expires_at.timestamp(),
-            TokenKind::ApiKey,
-            Some(company_id),
+        self.sign(Claims {
+            company_id: Some(company_id),
             scope,
-        ))
+            ..self.claims(
+                user_id,
+                key_id,
+                now,
+                expires_at.timestamp(),
+                TokenKind::ApiKey,
+            )
+        })
     }
 
-    fn claims(
-        &self,
-        sub: Uuid,
-        jti: Uuid,
-        now: i64,
-        exp: i64,
-        kind: TokenKind,
-        company_id: Option<Uuid>,
-        scope: Option<String>,
-    ) -> Claims {
+    fn claims(&self, sub: Uuid, jti: Uuid, now: i64, exp: i64, kind: TokenKind) -> Claims {
         Claims {
             iss: self.issuer.clone(),
             sub,
@@ -98,8 +89,8 @@ impl TokenIssuer {
             exp,
             jti,
             kind,
-            company_id,
-            scope,
+            company_id: None,
+            scope: None,
         }
     }
 
