@@ -20,6 +20,9 @@ pub enum ApiError {
     InvalidClient,
     #[error("{0}")]
     PermissionDenied(&'static str),
+    /// The token is valid but lacks a scope the request needs (RFC 6750 §3.1).
+    #[error("This token lacks the scope this action needs.")]
+    InsufficientScope { scope: String },
     #[error("Your plan does not include API keys.")]
     PlanNotAllowed,
     #[error("This action needs a short-lived (login) token, not an API key.")]
@@ -64,6 +67,7 @@ impl ApiError {
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::InvalidClient => "invalid_client",
             ApiError::PermissionDenied(_) => "permission_denied",
+            ApiError::InsufficientScope { .. } => "insufficient_scope",
             ApiError::PlanNotAllowed => "plan_not_allowed",
             ApiError::ShortLivedTokenRequired => "short_lived_token_required",
             ApiError::ApiKeyLimitReached => "api_key_limit_reached",
@@ -135,6 +139,7 @@ impl ResponseError for ApiError {
             | ApiError::InvalidCredentials
             | ApiError::InvalidClient => StatusCode::UNAUTHORIZED,
             ApiError::PermissionDenied(_)
+            | ApiError::InsufficientScope { .. }
             | ApiError::PlanNotAllowed
             | ApiError::ShortLivedTokenRequired
             | ApiError::ApiKeyLimitReached => StatusCode::FORBIDDEN,
@@ -164,6 +169,10 @@ impl ResponseError for ApiError {
             ApiError::Invalid { attr, .. } => attr.as_deref(),
             _ => None,
         };
+        let extra = match self {
+            ApiError::InsufficientScope { scope } => Some(serde_json::json!({ "scope": scope })),
+            _ => None,
+        };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
@@ -183,6 +192,15 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, format!("Basic realm=\"{REALM}\"")));
             }
+            // `scope` is a checked scope token: no quote or backslash in it.
+            ApiError::InsufficientScope { scope } => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\""
+                    ),
+                ));
+            }
             ApiError::Throttled {
                 retry_after_seconds,
             } => {
@@ -196,7 +214,7 @@ impl ResponseError for ApiError {
                 code: self.code(),
                 detail: &detail,
                 attr,
-                extra: None,
+                extra,
             }],
         })
     }

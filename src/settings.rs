@@ -89,6 +89,9 @@ pub struct RevocationSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiKeySettings {
     pub last_used_flush_seconds: u64,
+    /// The scopes a key may be created with; a key with none has its
+    /// creator's full rights.
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,7 +161,9 @@ impl Settings {
                     .separator("__")
                     .try_parsing(true)
                     .list_separator(",")
-                    .with_list_parse_key("server.trusted_proxies"),
+                    .with_list_parse_key("server.trusted_proxies")
+                    // LATCHKEY_API_KEYS__SCOPES="datasets:read,billing:read"
+                    .with_list_parse_key("api_keys.scopes"),
             )
             .build()
             .context("could not read settings")?
@@ -221,6 +226,16 @@ impl Settings {
             self.api_keys.last_used_flush_seconds > 0,
             "invalid setting api_keys.last_used_flush_seconds: must be at least 1"
         );
+        for (i, scope) in self.api_keys.scopes.iter().enumerate() {
+            anyhow::ensure!(
+                crate::domain::is_scope_token(scope),
+                "invalid setting api_keys.scopes: {scope:?} is not a scope (1-64 printable ASCII characters, no space, quote or backslash)"
+            );
+            anyhow::ensure!(
+                !self.api_keys.scopes[..i].contains(scope),
+                "invalid setting api_keys.scopes: {scope:?} is listed twice"
+            );
+        }
         anyhow::ensure!(
             self.tokens.access_ttl_seconds <= 86_400,
             "invalid setting tokens.access_ttl_seconds: at most 86400 (a day); use API keys for long-lived access"

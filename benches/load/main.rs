@@ -3,6 +3,7 @@
 //! release binary as its own process and loads it with wrk on this machine.
 //! Results go to BENCHMARKS.md.
 
+mod downstream;
 mod seed;
 mod server;
 mod wrk;
@@ -34,13 +35,103 @@ async fn main() -> anyhow::Result<()> {
     if run("replicas") {
         report += &replicas().await?;
     }
+    if run("downstream") {
+        report += &downstream::downstream(wrk_seconds()).await?;
+    }
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
-    std::fs::write(path, header(&wanted) + &report)?;
+    let document = if wanted.is_empty() {
+        header(&wanted) + &report
+    } else {
+        // Some scenarios only: their sections replace their old ones, each
+        // saying when and how it was run; the rest of the file stays.
+        let existing = std::fs::read_to_string(path).unwrap_or_else(|_| header(&[]));
+        merge_sections(&existing, &report, &provenance(&wanted))
+    };
+    std::fs::write(path, document)?;
     println!("{}", std::fs::read_to_string(path)?);
     Ok(())
 }
 
 fn header(wanted: &[String]) -> String {
+    format!(
+        "# Benchmarks\n\n\
+         Command: `benches/run{}`  \n\
+         Date: {}  \n\
+         Machine: {}; wrk and latchkey on the same machine  \n\
+         Commit: {}\n\n\
+         The machine is shared and noisy: each load figure is the median of {ROUNDS} alternating \
+         {SECONDS}-second wrk runs (2 threads, {CONNECTIONS} connections), and ratios compare \
+         medians from the same run.\n\n",
+        wanted.iter().map(|w| format!(" {w}")).collect::<String>(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        machine(),
+        commit(),
+    )
+}
+
+/// wrk's seconds per run for the newer scenarios; `LATCHKEY_BENCH_SECONDS`
+/// shortens them for a quick look.
+fn wrk_seconds() -> u32 {
+    std::env::var("LATCHKEY_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SECONDS)
+}
+
+fn provenance(wanted: &[String]) -> String {
+    format!(
+        "Command: `benches/run{}`{}; date: {}; commit: {}; machine: {}, shared with other builds. The machine is shared and noisy: medians of {ROUNDS} alternating {}-second wrk runs (2 threads, {CONNECTIONS} connections).\n\n",
+        wanted.iter().map(|w| format!(" {w}")).collect::<String>(),
+        std::env::var("LATCHKEY_BENCH_SECONDS")
+            .map(|s| format!(" (LATCHKEY_BENCH_SECONDS={s})"))
+            .unwrap_or_default(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        commit(),
+        machine(),
+        wrk_seconds(),
+    )
+}
+
+/// Puts each `## ` section of `report` in place of the same-titled section
+/// of `existing` (or at its end), with `provenance` under its title.
+fn merge_sections(existing: &str, report: &str, provenance: &str) -> String {
+    let split = |text: &str| -> Vec<String> {
+        let mut parts: Vec<String> = vec![String::new()];
+        for line in text.split_inclusive('\n') {
+            if line.starts_with("## ") {
+                parts.push(String::new());
+            }
+            parts.last_mut().expect("never empty").push_str(line);
+        }
+        parts
+    };
+    let title = |section: &str| section.lines().next().unwrap_or("").to_owned();
+    let mut sections = split(existing);
+    for new in split(report).into_iter().skip(1) {
+        let (head, body) = new.split_once('\n').unwrap_or((&new, ""));
+        let new = format!("{head}\n\n{provenance}{}", body.trim_start_matches('\n'));
+        match sections.iter_mut().skip(1).find(|s| title(s) == head) {
+            Some(old) => *old = new,
+            None => {
+                if !sections.last().is_some_and(|s| s.ends_with("\n\n")) {
+                    sections.last_mut().expect("never empty").push('\n');
+                }
+                sections.push(new);
+            }
+        }
+    }
+    sections.concat()
+}
+
+fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -62,23 +153,7 @@ fn header(wanted: &[String]) -> String {
         .map_or_else(String::new, |kib| {
             format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0)
         });
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    format!(
-        "# Benchmarks\n\n\
-         Command: `benches/run{}`  \n\
-         Date: {}  \n\
-         Machine: {cores} cores ({cpu}), {memory} RAM; wrk and latchkey on the same machine  \n\
-         Commit: {commit}\n\n\
-         The machine is shared and noisy: each load figure is the median of {ROUNDS} alternating \
-         {SECONDS}-second wrk runs (2 threads, {CONNECTIONS} connections), and ratios compare \
-         medians from the same run.\n\n",
-        wanted.iter().map(|w| format!(" {w}")).collect::<String>(),
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-    )
+    format!("{cores} cores ({cpu}), {memory} RAM")
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

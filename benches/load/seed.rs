@@ -92,6 +92,7 @@ pub async fn api_keys(
                     seeded.user_id,
                     seeded.company_id,
                     expires_at,
+                    None,
                 )?;
                 tokens.push(token.token);
             }
@@ -108,6 +109,7 @@ pub async fn api_keys(
                 revoked_at: Set(None),
                 revoked_by: Set(None),
                 revoked_reason: Set(None),
+                scopes: Set(None),
             });
         }
         api_keys::Entity::insert_many(rows).exec(&txn).await?;

@@ -18,7 +18,10 @@ impl Server {
         master_key: &str,
         extra_env: &[(&str, &str)],
     ) -> anyhow::Result<Server> {
-        let binary = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/latchkey");
+        // Where `cargo build --release` put it, honouring CARGO_TARGET_DIR.
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").to_owned());
+        let binary = format!("{target}/release/latchkey");
         let mut command = Command::new(binary);
         command
             .arg("serve")

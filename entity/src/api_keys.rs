@@ -19,6 +19,9 @@ pub struct Model {
     pub revoked_by: Option<String>,
     /// `member_removed`, `user_disabled`, `tokens_revoked` or `signing_key_revoked`.
     pub revoked_reason: Option<String>,
+    /// The key's scopes, space-separated as in its token's `scope` claim;
+    /// `None` for a key with its creator's full rights.
+    pub scopes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,9 @@
 //! Live confirmation by introspection (RFC 7662) with service-client
 //! credentials, behind a short cache: an answer is reused for at most a few
-//! seconds, a refusal for less. Anything but a clear answer from latchkey is
-//! `Unavailable`: a live route fails closed.
+//! seconds, a refusal for less. An answer's age counts from when the question
+//! was sent, not when the answer came: latchkey vouched for the token as of
+//! then. Anything but a clear answer from latchkey is `Unavailable`: a live
+//! route fails closed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -11,7 +13,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::caller::Caller;
+use crate::caller::{Caller, Scopes};
 use crate::clock::Clock;
 use crate::fetch::Http;
 use crate::offline::Digest;
@@ -56,6 +58,7 @@ struct Introspection {
     sub: Option<Uuid>,
     jti: Option<Uuid>,
     company_id: Option<Uuid>,
+    scope: Option<String>,
 }
 
 pub(crate) struct Introspector {
@@ -106,21 +109,31 @@ impl Introspector {
                 .unwrap_or_default();
             match answer.active {
                 true if age <= max_age => return Ok(()),
-                false if age <= self.refusal_ttl => return Err(Rejection::InvalidToken),
+                false if age <= self.refusal_ttl.min(max_age) => {
+                    return Err(Rejection::InvalidToken)
+                }
                 _ => {}
             }
         }
+        let asked_at = self.clock.now();
         let active = self.ask(token).await?.is_some_and(|answer| {
             answer.sub == Some(caller.subject)
                 && answer.jti == Some(caller.token_id)
                 && answer.company_id == caller.company_id
+                && same_scopes(answer.scope.as_deref(), &caller.scopes)
         });
-        let keep_for = if active { max_age } else { self.refusal_ttl };
+        // A refusal is kept for less than an acceptance, so a key created a
+        // moment ago on another replica is not refused for long.
+        let keep_for = if active {
+            max_age
+        } else {
+            self.refusal_ttl.min(max_age)
+        };
         self.answers.insert(
             *digest,
             Answer {
                 active,
-                checked_at: self.clock.now(),
+                checked_at: asked_at,
                 keep_for,
             },
         );
@@ -132,6 +145,7 @@ impl Introspector {
     }
 
     /// latchkey's answer when the token is active, `None` when it is not.
+    /// (The clock is read before this is called.)
     async fn ask(&self, token: &str) -> Result<Option<Introspection>, Rejection> {
         // RFC 6749 §2.3.1: each part form-encoded before Basic encoding.
         let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
@@ -153,5 +167,32 @@ impl Introspector {
             Rejection::Unavailable
         })?;
         Ok(answer.active.then_some(answer))
+    }
+}
+
+/// Whether latchkey's `scope` is the token's: a key created with scopes
+/// always carries them, so a token without them that latchkey says has them
+/// (or the other way round) is refused rather than given full rights.
+fn same_scopes(introspected: Option<&str>, token: &Scopes) -> bool {
+    match introspected {
+        None => token.is_unrestricted(),
+        Some(scope) => Scopes::parse(scope).is_ok_and(|scopes| &scopes == token),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_scopes;
+    use crate::caller::Scopes;
+
+    #[test]
+    fn the_introspected_scope_must_be_the_tokens() {
+        let reader = Scopes::parse("datasets:read").unwrap();
+        assert!(same_scopes(None, &Scopes::unrestricted()));
+        assert!(same_scopes(Some("datasets:read"), &reader));
+        assert!(!same_scopes(Some("datasets:read"), &Scopes::unrestricted()));
+        assert!(!same_scopes(None, &reader));
+        assert!(!same_scopes(Some("datasets:read datasets:write"), &reader));
+        assert!(!same_scopes(Some(""), &Scopes::unrestricted()));
     }
 }

@@ -1,102 +1,19 @@
 //! The crate against a stub of latchkey that serves a JWKS of our own key
-//! and counts its fetches: scope enforcement and the refresh rules, which
-//! latchkey itself cannot drive yet (it issues no scoped keys) or cheaply
-//! (junk `kid`s). The black-box tests against a real latchkey are in
-//! `examples/datasets/tests`.
+//! and counts its fetches: scope enforcement on tokens latchkey would never
+//! sign (an empty `scope`), and the refresh rules, which latchkey cannot
+//! drive cheaply (junk `kid`s). The black-box tests against a real latchkey
+//! are in `examples/datasets/tests`.
 
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod stub;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use actix_web::test::{call_service, init_service, read_body_json, TestRequest};
 use actix_web::{web, App, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use latchkey_client::{Caller, Latchkey, Policy, TestClock};
-use ring::rand::SystemRandom;
-use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{json, Value};
-
-const ISSUER: &str = "https://auth.example";
-const COMPANY: &str = "0193a1b2-0000-7000-8000-000000000001";
-
-struct Stub {
-    url: String,
-    key: Ed25519KeyPair,
-    fetches: Arc<AtomicUsize>,
-}
-
-fn start_stub() -> Stub {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-    let jwks = json!({"keys": [{
-        "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "k1",
-        "x": URL_SAFE_NO_PAD.encode(key.public_key().as_ref()),
-    }]})
-    .to_string();
-    let fetches = Arc::new(AtomicUsize::new(0));
-    let counter = fetches.clone();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = actix_web::HttpServer::new(move || {
-        let (jwks, counter) = (jwks.clone(), counter.clone());
-        App::new().route(
-            "/.well-known/jwks.json",
-            web::get().to(move || {
-                counter.fetch_add(1, Ordering::SeqCst);
-                let jwks = jwks.clone();
-                async move {
-                    HttpResponse::Ok()
-                        .content_type("application/json")
-                        .body(jwks)
-                }
-            }),
-        )
-    })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    Stub { url, key, fetches }
-}
-
-impl Stub {
-    fn client(&self, clock: &TestClock) -> Latchkey {
-        Latchkey::builder(&self.url)
-            .issuer(ISSUER)
-            .clock(clock.clone())
-            .build()
-            .unwrap()
-    }
-
-    /// An API key of COMPANY signed with the stub's key, with these extra claims.
-    fn api_key(&self, kid: &str, extra: Value) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let mut claims = json!({
-            "iss": ISSUER, "aud": "latchkey", "sub": "0193a1b2-0000-7000-8000-00000000000a",
-            "iat": now, "nbf": now, "exp": now + 3600,
-            "jti": "0193a1b2-0000-7000-8000-00000000000b",
-            "kind": "private", "company_id": COMPANY,
-        });
-        claims
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        let header = json!({"alg": "EdDSA", "typ": "apikey+jwt", "kid": kid});
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let signature = URL_SAFE_NO_PAD.encode(self.key.sign(input.as_bytes()));
-        format!("{input}.{signature}")
-    }
-}
+use stub::{datasets_path, start_stub, COMPANY};
 
 async fn show_caller(caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(json!({
@@ -106,10 +23,6 @@ async fn show_caller(caller: Caller) -> HttpResponse {
         "scopes": caller.scopes.iter().collect::<Vec<_>>(),
         "unrestricted": caller.scopes.is_unrestricted(),
     }))
-}
-
-fn datasets_path() -> String {
-    format!("/api/v1/companies/{COMPANY}/datasets/")
 }
 
 #[actix_web::test]

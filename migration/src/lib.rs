@@ -11,6 +11,7 @@ mod m20261128_000008_create_revocation_events;
 mod m20261128_000009_create_audit_events;
 mod m20261128_000010_alter_api_keys;
 mod m20261128_000011_index_revocation_events;
+mod m20261128_000012_add_api_key_scopes;
 mod m20261128_000020_admin_and_provisioning;
 mod m20261128_000020_create_login_attempts;
 mod m20261129_000001_revoke_signing_keys;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000020_create_login_attempts::Migration),
             Box::new(m20261129_000001_revoke_signing_keys::Migration),
             Box::new(m20261128_000020_admin_and_provisioning::Migration),
+            Box::new(m20261128_000012_add_api_key_scopes::Migration),
         ]
     }
 }

@@ -39,10 +39,16 @@ pub async fn api_key(
                             k.name.clone(),
                             k.expires_at.to_rfc3339(),
                             k.status.as_str().to_owned(),
+                            k.scopes
+                                .as_ref()
+                                .map_or_else(|| "all".to_owned(), |s| s.join(" ")),
                         ]
                     })
                     .collect();
-                table(&["ID", "COMPANY", "NAME", "EXPIRES", "STATUS"], &cells)
+                table(
+                    &["ID", "COMPANY", "NAME", "EXPIRES", "STATUS", "SCOPES"],
+                    &cells,
+                )
             });
         }
         ApiKeyCommand::Revoke { key_id } => {

@@ -9,6 +9,7 @@ mod network;
 mod password;
 mod plan;
 mod role;
+mod scopes;
 
 pub use access_event::{AccessEvent, ActiveKey};
 pub use email::Email;
@@ -18,6 +19,7 @@ pub use network::{Cidr, TrustedProxies};
 pub use password::Password;
 pub use plan::Plan;
 pub use role::Role;
+pub use scopes::{is_scope_token, KeyScopes};
 
 /// Why a value was refused; the message is safe to show to the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

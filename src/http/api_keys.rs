@@ -9,7 +9,7 @@ use super::extractors::{ApiJson, Authenticated};
 use super::responses::no_store;
 use crate::domain::KeyName;
 use crate::error::{ApiError, ErrorBody};
-use crate::services::api_keys::{CreatedKey, RequestedExpiry};
+use crate::services::api_keys::{CreatedKey, KeyRequest, RequestedExpiry};
 use crate::services::KeyView;
 use crate::services::Origin;
 use crate::state::AppState;
@@ -24,6 +24,9 @@ pub struct CreateKeyRequest {
     expires_at: Option<String>,
     /// Seconds from now.
     expires_in: Option<i64>,
+    /// Checked by the service against `api_keys.scopes`, so a wrong type is
+    /// an `invalid` on `scopes` like an unknown scope.
+    scopes: Option<serde_json::Value>,
 }
 
 /// A company's keys, newest first.
@@ -59,11 +62,15 @@ pub async fn create(
         name,
         expires_at,
         expires_in,
+        scopes,
     } = body.0;
     let name = KeyName::parse(&name).map_err(|e| ApiError::invalid("name", e.0))?;
-    let requested = RequestedExpiry {
-        expires_at,
-        expires_in,
+    let requested = KeyRequest {
+        expiry: RequestedExpiry {
+            expires_at,
+            expires_in,
+        },
+        scopes,
     };
     let api_keys = &state.api_keys;
     let created = api_keys

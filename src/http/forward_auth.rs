@@ -10,6 +10,9 @@ use crate::state::AppState;
 use crate::Result;
 
 const ORIGINAL_URI_HEADERS: [&str; 2] = ["x-original-uri", "x-forwarded-uri"];
+/// Set by the gateway on routes that need a scope. A client that sends it
+/// itself (Traefik passes client headers on) can only refuse itself.
+const REQUIRED_SCOPES_HEADER: &str = "x-auth-required-scopes";
 const VERIFY_PATH: &str = "/api/v1/auth/verify";
 
 #[utoipa::path(get, path = "/api/v1/auth/verify", tag = "forward-auth",
@@ -43,7 +46,13 @@ pub async fn verify(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         .flat_map(|name| req.headers().get_all(*name))
         .map(|value| value.as_bytes())
         .chain(envoy_path.map(str::as_bytes));
-    let claims = state.forward_auth.authorize(token, originals)?;
+    let required_scopes = req
+        .headers()
+        .get_all(REQUIRED_SCOPES_HEADER)
+        .map(|value| value.as_bytes());
+    let claims = state
+        .forward_auth
+        .authorize(token, originals, required_scopes)?;
     let mut response = HttpResponse::Ok();
     let header = HeaderName::from_static;
     response
@@ -52,6 +61,10 @@ pub async fn verify(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         .insert_header((header("x-auth-token-id"), claims.jti.to_string()));
     if let Some(company_id) = claims.company_id {
         response.insert_header((header("x-auth-company-id"), company_id.to_string()));
+    }
+    // Absent for full rights, as the `scope` claim is.
+    if let Some(scope) = &claims.scope {
+        response.insert_header((header("x-auth-scopes"), scope.as_str()));
     }
     Ok(response.finish())
 }

@@ -28,6 +28,9 @@ pub struct Active<'a> {
     /// API keys only.
     #[serde(skip_serializing_if = "Option::is_none")]
     company_id: Option<Uuid>,
+    /// Space-separated (RFC 7662 §2.2); absent for full rights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
     jti: Uuid,
     iat: i64,
     exp: i64,
@@ -63,6 +66,7 @@ impl<'a> From<&'a Claims> for Active<'a> {
             kind: claims.kind,
             sub: claims.sub,
             company_id: claims.company_id,
+            scope: claims.scope.as_deref(),
             jti: claims.jti,
             iat: claims.iat,
             exp: claims.exp,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::authenticate::TokenAuthenticator;
 use crate::access::AccessState;
-use crate::domain::Role;
+use crate::domain::{is_scope_token, Role};
 use crate::error::ApiError;
 use crate::monitoring::Outcomes;
 use crate::store::Store;
@@ -31,6 +31,13 @@ pub async fn role_in_company(
 ) -> Result<Role, ApiError> {
     if !api_key_allows(caller, company_id) {
         return Err(ApiError::NotFound);
+    }
+    // A key with scopes holds what they name, and none of them is managing
+    // API keys: only an unscoped key acts with its creator's role here.
+    if caller.kind == TokenKind::ApiKey && caller.scope.is_some() {
+        return Err(ApiError::PermissionDenied(
+            "A key with scopes cannot manage API keys.",
+        ));
     }
     store
         .role_in_company(caller.sub, company_id)
@@ -61,17 +68,20 @@ impl ForwardAuth {
     }
 
     /// Checks the token, then each original URI as the bytes that were
-    /// sent. An ambiguous one is refused outright (see
-    /// `latchkey_client::path`).
+    /// sent (an ambiguous one is refused outright, see
+    /// `latchkey_client::path`), then every scope the gateway requires.
     pub fn authorize<'a>(
         &self,
         token: &str,
         original_uris: impl IntoIterator<Item = &'a [u8]>,
+        required_scopes: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<Arc<Claims>, ApiError> {
-        let outcome = self.check(token, original_uris);
+        let outcome = self.check(token, original_uris, required_scopes);
         let counter = match &outcome {
             Ok(_) => &self.outcomes.active,
-            Err(ApiError::PermissionDenied(_)) => &self.outcomes.denied,
+            Err(ApiError::PermissionDenied(_) | ApiError::InsufficientScope { .. }) => {
+                &self.outcomes.denied
+            }
             Err(ApiError::ServiceUnavailable(_)) => &self.outcomes.stale,
             Err(_) => &self.outcomes.inactive,
         };
@@ -83,6 +93,7 @@ impl ForwardAuth {
         &self,
         token: &str,
         original_uris: impl IntoIterator<Item = &'a [u8]>,
+        required_scopes: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<Arc<Claims>, ApiError> {
         let claims = self.authenticator.authenticate(token)?;
         for original in original_uris {
@@ -96,6 +107,9 @@ impl ForwardAuth {
                 ));
             }
         }
+        for required in required_scopes {
+            require_scopes(&claims, required)?;
+        }
         Ok(claims)
     }
 
@@ -106,4 +120,27 @@ impl ForwardAuth {
             && (claims.kind == TokenKind::ApiKey
                 || self.access.role_in(claims.sub, company_id).is_some())
     }
+}
+
+/// A gateway's `X-Auth-Required-Scopes` value: space-separated scopes, each
+/// of which the token must hold. A value that is not a list of scopes is a
+/// gateway misconfiguration and refuses every token, never none.
+fn require_scopes(claims: &Claims, required: &[u8]) -> Result<(), ApiError> {
+    let malformed = || ApiError::PermissionDenied("The gateway's required scope is malformed.");
+    let required = std::str::from_utf8(required).map_err(|_| malformed())?;
+    let mut scopes = required.split(' ').filter(|s| !s.is_empty()).peekable();
+    if scopes.peek().is_none() {
+        return Err(malformed());
+    }
+    for scope in scopes {
+        if !is_scope_token(scope) {
+            return Err(malformed());
+        }
+        if !claims.allows_scope(scope) {
+            return Err(ApiError::InsufficientScope {
+                scope: scope.to_owned(),
+            });
+        }
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ use super::access::role_in_company;
 use super::events::EventSink;
 use super::Origin;
 use crate::clock::Clock;
-use crate::domain::{Expiry, KeyName, Role};
+use crate::domain::{Expiry, KeyName, KeyScopes, Role};
 use crate::error::ApiError;
 use crate::settings::{PlanSettings, Settings};
 use crate::store::api_keys::{CreateKeyError, KeyFilter, NewApiKey};
@@ -30,6 +30,20 @@ pub struct RequestedExpiry {
     pub expires_in: Option<i64>,
 }
 
+/// What a create request asks for besides its name: expiry and scopes.
+pub struct KeyRequest {
+    pub expiry: RequestedExpiry,
+    /// The `scopes` field as sent (checked against `api_keys.scopes` here).
+    pub scopes: Option<serde_json::Value>,
+}
+
+/// A stored `scopes` column as listed: `None` for full rights.
+fn scopes_of(stored: Option<&str>) -> Option<Vec<String>> {
+    KeyScopes::from_stored(stored)
+        .as_slice()
+        .map(<[String]>::to_vec)
+}
+
 /// A key just created: the only time its token is shown.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedKey {
@@ -39,6 +53,8 @@ pub struct CreatedKey {
     pub token: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// `None` (JSON null): the creator's full rights.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// One key as listed, by the API and by the CLI.
@@ -57,6 +73,8 @@ pub struct KeyView {
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoked_by: Option<String>,
     pub revoked_reason: Option<String>,
+    /// `None` (JSON null): the creator's full rights.
+    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -165,6 +183,7 @@ impl ApiKeyAdmin {
             revoked_at: key.revoked_at,
             revoked_by: key.revoked_by,
             revoked_reason: key.revoked_reason,
+            scopes: scopes_of(key.scopes.as_deref()),
         }
     }
 }
@@ -203,7 +222,7 @@ impl ApiKeys {
         caller: &Claims,
         company_id: Uuid,
         name: KeyName,
-        requested: RequestedExpiry,
+        requested: KeyRequest,
         origin: Origin,
     ) -> Result<CreatedKey> {
         let key_id = self.clock.new_v7();
@@ -222,7 +241,7 @@ impl ApiKeys {
         company_id: Uuid,
         key_id: Uuid,
         name: KeyName,
-        requested: RequestedExpiry,
+        requested: KeyRequest,
         origin: Origin,
     ) -> Result<Option<CreatedKey>> {
         self.throttle.key_creation(caller.sub)?;
@@ -235,6 +254,8 @@ impl ApiKeys {
         let plan = self
             .plan_terms(&company.plan)
             .ok_or(ApiError::PlanNotAllowed)?;
+        let scopes = KeyScopes::from_request(requested.scopes.as_ref(), self.allowed_scopes())?;
+        let requested = requested.expiry;
         let expiry = Expiry::parse(
             requested.expires_at.as_deref(),
             requested.expires_in,
@@ -242,7 +263,11 @@ impl ApiKeys {
             plan.max_lifetime(),
         )?;
         let audit = AuditEntry {
-            details: Some(serde_json::json!({ "name": name.as_str(), "expires_at": expiry.at() })),
+            details: Some(serde_json::json!({
+                "name": name.as_str(),
+                "expires_at": expiry.at(),
+                "scopes": scopes.as_slice(),
+            })),
             ..origin.audit(
                 caller.sub.to_string(),
                 "api_key.created",
@@ -256,6 +281,7 @@ impl ApiKeys {
             user_id: caller.sub,
             name,
             expiry,
+            scopes,
             creator_token_issued_at_ms: caller.issued_at_ms(),
         };
         let created = match self
@@ -279,9 +305,13 @@ impl ApiKeys {
             Err(CreateKeyError::Db(e)) => return Err(e.into()),
         };
         let key = created.value;
-        let token = self
-            .issuer
-            .api_key(key.id, key.user_id, key.company_id, key.expires_at)?;
+        let token = self.issuer.api_key(
+            key.id,
+            key.user_id,
+            key.company_id,
+            key.expires_at,
+            key.scopes.clone(),
+        )?;
         self.admin.events.put_in_force(created.events).await;
         Ok(Some(CreatedKey {
             id: key.id,
@@ -290,7 +320,13 @@ impl ApiKeys {
             token: token.token,
             created_at: key.created_at,
             expires_at: key.expires_at,
+            scopes: scopes_of(key.scopes.as_deref()),
         }))
+    }
+
+    /// The scopes a key may be created with (`api_keys.scopes`).
+    pub fn allowed_scopes(&self) -> &[String] {
+        &self.settings.api_keys.scopes
     }
 
     /// The terms of a plan that includes API keys; `None` for a plan that

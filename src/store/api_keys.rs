@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::audit::{self, AuditEntry};
 use super::revocation_events;
 use super::{is_unique_violation, Committed, Store};
-use crate::domain::{AccessEvent, ActiveKey, Expiry, KeyName, Role};
+use crate::domain::{AccessEvent, ActiveKey, Expiry, KeyName, KeyScopes, Role};
 
 pub struct NewApiKey {
     pub id: Uuid,
@@ -23,6 +23,7 @@ pub struct NewApiKey {
     pub user_id: Uuid,
     pub name: KeyName,
     pub expiry: Expiry,
+    pub scopes: KeyScopes,
     /// When the creator's login token was issued (unix ms): a `revoke-tokens`
     /// that committed just before this creation must win.
     pub creator_token_issued_at_ms: i64,
@@ -160,6 +161,7 @@ impl Store {
             revoked_at: Set(None),
             revoked_by: Set(None),
             revoked_reason: Set(None),
+            scopes: Set(key.scopes.to_claim()),
         }
         .insert(&txn)
         .await

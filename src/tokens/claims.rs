@@ -32,7 +32,8 @@ impl TokenKind {
     }
 }
 
-/// Exactly the claims of the contract; `company_id` only on API keys.
+/// Exactly the claims of the contract; `company_id` only on API keys, and
+/// `scope` only on an API key created with scopes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub iss: String,
@@ -45,6 +46,9 @@ pub struct Claims {
     pub kind: TokenKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<Uuid>,
+    /// Space-separated (RFC 8693 §4.2); absent means the creator's full rights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl Claims {
@@ -54,6 +58,14 @@ impl Claims {
         Utc.timestamp_opt(self.exp, 0)
             .single()
             .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
+    /// Whether the token holds `scope`: an API key created without scopes,
+    /// and any login token, hold every scope (the creator's full rights).
+    pub fn allows_scope(&self, scope: &str) -> bool {
+        self.scope
+            .as_deref()
+            .is_none_or(|granted| granted.split(' ').any(|s| s == scope))
     }
 
     /// When the token was issued, to the millisecond where its v7 `jti`

@@ -52,38 +52,34 @@ impl TokenIssuer {
             now,
             now + self.access_ttl.num_seconds(),
             TokenKind::ShortLived,
-            None,
         ))
     }
 
-    /// An API key: `jti` is the key's id, `exp` its fixed expiry.
+    /// An API key: `jti` is the key's id, `exp` its fixed expiry, `scope`
+    /// its scopes (space-separated; `None` for its creator's full rights).
     pub fn api_key(
         &self,
         key_id: Uuid,
         user_id: Uuid,
         company_id: Uuid,
         expires_at: DateTime<Utc>,
+        scope: Option<String>,
     ) -> anyhow::Result<IssuedToken> {
         let now = self.clock.unix_seconds();
-        self.sign(self.claims(
-            user_id,
-            key_id,
-            now,
-            expires_at.timestamp(),
-            TokenKind::ApiKey,
-            Some(company_id),
-        ))
+        self.sign(Claims {
+            company_id: Some(company_id),
+            scope,
+            ..self.claims(
+                user_id,
+                key_id,
+                now,
+                expires_at.timestamp(),
+                TokenKind::ApiKey,
+            )
+        })
     }
 
-    fn claims(
-        &self,
-        sub: Uuid,
-        jti: Uuid,
-        now: i64,
-        exp: i64,
-        kind: TokenKind,
-        company_id: Option<Uuid>,
-    ) -> Claims {
+    fn claims(&self, sub: Uuid, jti: Uuid, now: i64, exp: i64, kind: TokenKind) -> Claims {
         Claims {
             iss: self.issuer.clone(),
             sub,
@@ -93,7 +89,8 @@ impl TokenIssuer {
             exp,
             jti,
             kind,
-            company_id,
+            company_id: None,
+            scope: None,
         }
     }
 

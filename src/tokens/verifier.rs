@@ -168,7 +168,7 @@ impl TokenVerifier {
             .claims;
         let kind_matches = claims.kind == kind
             && match kind {
-                TokenKind::ShortLived => claims.company_id.is_none(),
+                TokenKind::ShortLived => claims.company_id.is_none() && claims.scope.is_none(),
                 TokenKind::ApiKey => claims.company_id.is_some(),
             };
         if !kind_matches {

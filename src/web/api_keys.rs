@@ -19,7 +19,7 @@ use super::views::CsrfInput;
 use super::{paths, render, see_other};
 use crate::domain::KeyName;
 use crate::error::ApiError;
-use crate::services::api_keys::{CreatedKey, RequestedExpiry};
+use crate::services::api_keys::{CreatedKey, KeyRequest, RequestedExpiry};
 use crate::services::Origin;
 use crate::state::AppState;
 
@@ -215,8 +215,9 @@ fn refused(
     Ok(response)
 }
 
-fn requested(lifetime: RequestedLifetime) -> RequestedExpiry {
-    match lifetime {
+/// The page asks for no scopes yet: its keys have their creator's full rights.
+fn requested(lifetime: RequestedLifetime) -> KeyRequest {
+    let expiry = match lifetime {
         RequestedLifetime::Seconds(seconds) => RequestedExpiry {
             expires_at: None,
             expires_in: Some(seconds),
@@ -225,6 +226,10 @@ fn requested(lifetime: RequestedLifetime) -> RequestedExpiry {
             expires_at: Some(at.to_rfc3339()),
             expires_in: None,
         },
+    };
+    KeyRequest {
+        expiry,
+        scopes: None,
     }
 }
 

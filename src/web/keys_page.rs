@@ -111,5 +111,6 @@ fn row(key: KeyView, creators: &HashMap<Uuid, String>) -> KeyRow {
         expires_at: key.expires_at,
         last_used_at: key.last_used_at,
         status: key.status,
+        scopes: key.scopes.unwrap_or_default(),
     }
 }

@@ -25,6 +25,7 @@ mod process;
 mod provisioning;
 mod replicas;
 mod revocation;
+mod scopes;
 mod security_headers;
 mod shutdown;
 mod signing_key_emergencies;

@@ -93,3 +93,18 @@ pub fn serve(
     .run();
     Ok(server)
 }
+
+/// The same handlers with no latchkey at all: only the load benchmark's
+/// baseline (`benches/run downstream`), never a way to run the service.
+#[doc(hidden)]
+pub fn serve_without_auth(listener: TcpListener) -> std::io::Result<Server> {
+    let datasets = web::Data::new(Datasets::default());
+    let server = HttpServer::new(move || {
+        App::new().app_data(datasets.clone()).service(
+            web::resource("/api/v1/companies/{company_id}/datasets/").route(web::get().to(list)),
+        )
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

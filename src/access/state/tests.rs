@@ -31,6 +31,7 @@ fn claims(clock: &Clock, kind: TokenKind, sub: Uuid, company_id: Option<Uuid>) -
         jti: clock.new_v7(),
         kind,
         company_id,
+        scope: None,
     }
 }
 

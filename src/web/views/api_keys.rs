@@ -87,6 +87,8 @@ pub struct KeyRow {
     /// The creator's name or email; shown to owners and admins.
     pub created_by: String,
     pub status: KeyStatus,
+    /// Empty for a key with its creator's full rights.
+    pub scopes: Vec<String>,
 }
 
 /// Active, expired or revoked: as the API says it.
@@ -279,6 +281,7 @@ mod tests {
                 last_used_at: None,
                 created_by: HOSTILE.into(),
                 status: KeyStatus::Active,
+                scopes: vec![HOSTILE.into()],
             }],
             dialog,
             notice: None,

@@ -97,6 +97,7 @@ fn key(
         last_used_at: used,
         created_by: by.into(),
         status,
+        scopes: Vec::new(),
     }
 }
 
