@@ -114,15 +114,18 @@ fn company_keys() -> Vec<KeyRow> {
             "Ada Lovelace",
             Active,
         ),
-        key(
-            id(2),
-            "nightly export",
-            ago(86, 0),
-            ahead(4, 0),
-            Some(ago(1, 120)),
-            "Grace Hopper",
-            Active,
-        ),
+        KeyRow {
+            scopes: vec!["datasets:read".into()],
+            ..key(
+                id(2),
+                "nightly export",
+                ago(86, 0),
+                ahead(4, 0),
+                Some(ago(1, 120)),
+                "Grace Hopper",
+                Active,
+            )
+        },
         key(
             id(3),
             "staging smoke tests — eu-west-1 cluster",
