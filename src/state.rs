@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::domain::TrustedProxies;
 use crate::monitoring::Metrics;
 use crate::passwords::PasswordHasher;
+use crate::services::sessions::SessionRules;
 use crate::services::{
     Accounts, ApiKeyAdmin, ApiKeys, AuditLog, EventSink, ForwardAuth, Introspection, Monitoring,
     Operators, Readiness, ServiceClients, Sessions, TokenAuthenticator, TokenRevocation,
@@ -115,19 +116,21 @@ impl AppState {
         let key_admin =
             ApiKeyAdmin::new(store.clone(), events.clone(), usage.clone(), clock.clone());
         let settings = Arc::new(settings);
-        let account_limit = AccountLimit {
-            limit: settings.throttle.login_failures_per_account.get(),
-            window_ms: settings.throttle.login_failure_window_ms(),
+        let rules = SessionRules {
+            refresh_ttl: settings.tokens.refresh_ttl(),
+            per_client: throttle.clone(),
+            per_account: AccountLimit {
+                limit: settings.throttle.login_failures_per_account.get(),
+                window_ms: settings.throttle.login_failure_window_ms(),
+            },
         };
         let sessions = Sessions::new(
             store.clone(),
-            throttle.clone(),
-            account_limit,
+            rules,
             passwords,
             issuer.clone(),
             events.clone(),
             clock.clone(),
-            settings.tokens.refresh_ttl(),
             metrics.clone(),
         );
         let revocation = TokenRevocation::new(

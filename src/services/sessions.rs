@@ -62,37 +62,40 @@ impl From<HashError> for ApiError {
 
 pub struct Sessions {
     store: Store,
-    throttle: Arc<Throttle>,
-    account_limit: AccountLimit,
+    rules: SessionRules,
     passwords: Arc<PasswordHasher>,
     issuer: Arc<TokenIssuer>,
     events: EventSink,
     clock: Clock,
-    refresh_ttl: chrono::Duration,
     metrics: Arc<Metrics>,
+}
+
+/// How long a refresh family lives, and how often one may try to log in.
+pub struct SessionRules {
+    pub refresh_ttl: chrono::Duration,
+    /// Logins, refreshes and revocations per client IP.
+    pub per_client: Arc<Throttle>,
+    /// Failed logins per account, shared by every replica.
+    pub per_account: AccountLimit,
 }
 
 impl Sessions {
     pub fn new(
         store: Store,
-        throttle: Arc<Throttle>,
-        account_limit: AccountLimit,
+        rules: SessionRules,
         passwords: Arc<PasswordHasher>,
         issuer: Arc<TokenIssuer>,
         events: EventSink,
         clock: Clock,
-        refresh_ttl: chrono::Duration,
         metrics: Arc<Metrics>,
     ) -> Self {
         Sessions {
             store,
-            throttle,
-            account_limit,
+            rules,
             passwords,
             issuer,
             events,
             clock,
-            refresh_ttl,
             metrics,
         }
     }
@@ -108,7 +111,7 @@ impl Sessions {
         // The client's share first, before any database or hashing work.
         if let Some(wait) = origin
             .client_ip()
-            .and_then(|ip| self.throttle.login(ip).err())
+            .and_then(|ip| self.rules.per_client.login(ip).err())
         {
             self.metrics.logins.throttled.increment(1);
             return Err(wait.into());
@@ -118,7 +121,7 @@ impl Sessions {
         let account = account_key(parsed.as_ref(), email);
         if let LoginSlot::Refused { retry_after_ms } = self
             .store
-            .take_login_slot(&account, self.account_limit)
+            .take_login_slot(&account, self.rules.per_account)
             .await?
         {
             return Err(self
@@ -182,7 +185,7 @@ impl Sessions {
                 user_id: user.id,
                 family_id: Uuid::now_v7(),
                 access_jti,
-                expires_at: self.clock.now() + self.refresh_ttl,
+                expires_at: self.clock.now() + self.rules.refresh_ttl,
             })
             .await?;
         self.token_pair(user.id, access_jti, refresh_token)
@@ -220,13 +223,13 @@ impl Sessions {
     /// Rotates a refresh token. A spent one coming back revokes its family.
     pub async fn refresh(&self, presented: SecretString, origin: Origin) -> Result<TokenPair> {
         if let Some(ip) = origin.client_ip() {
-            self.throttle.refresh(ip)?;
+            self.rules.per_client.refresh(ip)?;
         }
         let presented = sha256_hex(presented.expose_secret());
         let access_jti = self.clock.new_v7();
         let refresh_token = random_secret();
         let refresh_hash = sha256_hex(&refresh_token);
-        let refresh_expires = self.clock.now() + self.refresh_ttl;
+        let refresh_expires = self.clock.now() + self.rules.refresh_ttl;
         let next = |user_id, family_id| NewRefreshToken {
             token_hash: refresh_hash,
             user_id,

@@ -86,7 +86,9 @@ impl Store {
             Ok(LoginSlot::Granted)
         } else {
             Ok(LoginSlot::Refused {
-                retry_after_ms: Ord::max(started_ms + rule.window_ms - now_ms, 1),
+                // Another replica's clock may run a little ahead of ours:
+                // never ask for more than one window.
+                retry_after_ms: (started_ms + rule.window_ms - now_ms).clamp(1, rule.window_ms),
             })
         }
     }
