@@ -155,7 +155,7 @@ async fn a_key_whose_signing_key_left_the_jwks_is_refused() {
 
     // Rotate, then age the old key past its grace: the JWKS drops it.
     let state = &scene.latchkey.state;
-    let old_kid = state.keys.current().signing(Utc::now()).0.to_owned();
+    let old_kid = state.keys.current().signing_kid.clone();
     state.keys.rotate(&state.store).await.unwrap();
     let mut old: entity::signing_keys::ActiveModel =
         entity::signing_keys::Entity::find_by_id(old_kid.clone())
