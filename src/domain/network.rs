@@ -259,16 +259,24 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_is_read_before_x_forwarded_for() {
+    fn x_forwarded_for_is_read_before_forwarded_which_serves_alone() {
         let trusted = proxies(&["10.0.0.0/8"]);
         let forwarded = [
             r#"for=6.6.6.6, for="[2001:db8::7]:4711";proto=https"#,
             "for=10.0.0.1",
         ];
+        // A client's own `Forwarded`, passed through by a proxy that
+        // appends to X-Forwarded-For, names nobody.
         let client = trusted.client_ip(
             ip("10.0.0.2"),
             forwarded.iter().copied(),
             ["1.1.1.1"].iter().copied(),
+        );
+        assert_eq!(client, ip("1.1.1.1"));
+        let client = trusted.client_ip(
+            ip("10.0.0.2"),
+            forwarded.iter().copied(),
+            std::iter::empty(),
         );
         assert_eq!(client, ip("2001:db8::7"));
         let hidden = trusted.client_ip(
