@@ -141,16 +141,7 @@ impl Sessions {
             Err(e) => {
                 if matches!(e, HashError::Busy) {
                     self.metrics.logins.throttled.increment(1);
-                    let entry = AuditEntry {
-                        actor: user
-                            .as_ref()
-                            .map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
-                        action: "login",
-                        ip: origin.ip,
-                        user_agent: origin.user_agent,
-                        outcome: "throttled",
-                        ..Default::default()
-                    };
+                    let entry = login_audit(user.as_ref().map(|u| u.id), origin, "throttled");
                     self.store.record_audit(entry).await?;
                 }
                 return Err(e.into());
@@ -160,16 +151,8 @@ impl Sessions {
         if user.is_some() {
             self.store.give_back_login_slot(&account).await?;
         }
-        let audit = AuditEntry {
-            actor: user
-                .as_ref()
-                .map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
-            action: "login",
-            ip: origin.ip,
-            user_agent: origin.user_agent,
-            outcome: if user.is_some() { "success" } else { "failure" },
-            ..Default::default()
-        };
+        let outcome = if user.is_some() { "success" } else { "failure" };
+        let audit = login_audit(user.as_ref().map(|u| u.id), origin, outcome);
         self.store.record_audit(audit).await?;
         let logins = &self.metrics.logins;
         match user.is_some() {
@@ -204,16 +187,8 @@ impl Sessions {
             None => None,
         };
         self.metrics.logins.throttled.increment(1);
-        self.store
-            .record_audit(AuditEntry {
-                actor: user.map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
-                action: "login",
-                ip: origin.ip,
-                user_agent: origin.user_agent,
-                outcome: "throttled",
-                ..Default::default()
-            })
-            .await?;
+        let entry = login_audit(user.map(|u| u.id), origin, "throttled");
+        self.store.record_audit(entry).await?;
         let seconds = u64::try_from((retry_after_ms + 999) / 1000).map_or(1, |s| s.max(1));
         Ok(ApiError::Throttled {
             retry_after_seconds: seconds,
@@ -328,5 +303,17 @@ fn account_key(parsed: Option<&Email>, typed: &str) -> String {
     match parsed {
         Some(email) => sha256_hex(email.as_str()),
         None => sha256_hex(&typed.trim().to_lowercase()),
+    }
+}
+
+/// The audit row of one login attempt: the account's id when it exists.
+fn login_audit(user_id: Option<Uuid>, origin: Origin, outcome: &'static str) -> AuditEntry {
+    AuditEntry {
+        actor: user_id.map_or_else(|| "anonymous".to_owned(), |id| id.to_string()),
+        action: "login",
+        ip: origin.ip,
+        user_agent: origin.user_agent,
+        outcome,
+        ..Default::default()
     }
 }
