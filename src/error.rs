@@ -42,6 +42,8 @@ pub enum ApiError {
     ParseError(String),
     #[error("The request body is too large.")]
     PayloadTooLarge,
+    #[error("The request's headers are too many or too large.")]
+    HeadersTooLarge,
     #[error("Request bodies must not be compressed: send them without a Content-Encoding.")]
     UnsupportedMediaType,
     #[error("Too many requests; retry later.")]
@@ -76,6 +78,7 @@ impl ApiError {
             ApiError::Invalid { .. } => "invalid",
             ApiError::ParseError(_) => "parse_error",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::HeadersTooLarge => "headers_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Throttled { .. } => "throttled",
             ApiError::ServiceUnavailable(_) => "service_unavailable",
@@ -147,6 +150,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Invalid { .. } | ApiError::ParseError(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -154,12 +154,15 @@ fn http_server(state: web::Data<AppState>) -> anyhow::Result<(Server, u16)> {
     let port = listener.local_addr()?.port();
     let max_body = server_settings.max_body_bytes;
     let workers = server_settings.workers;
+    let request_timeout = server_settings.client_request_timeout();
+    let keep_alive = server_settings.keep_alive();
     let metrics = &state.settings.metrics;
     let metrics_here = metrics.enabled && metrics.port.is_none();
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(http::trailing_slash::trim_trailing_slash))
             .wrap(from_fn(http::content_encoding::refuse_encoded_bodies))
+            .wrap(from_fn(http::request_limits::refuse_oversized_heads))
             .wrap(from_fn(http::security_headers::security_headers))
             .wrap(from_fn(http::request_id::request_id))
             .app_data(state.clone())
@@ -181,6 +184,8 @@ fn http_server(state: web::Data<AppState>) -> anyhow::Result<(Server, u16)> {
             .configure(crate::web::routes)
             .default_service(web::to(http::not_found))
     })
+    .client_request_timeout(request_timeout)
+    .keep_alive(keep_alive)
     .disable_signals();
     if workers > 0 {
         server = server.workers(workers);

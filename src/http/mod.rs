@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod operators;
 pub mod provisioning;
 pub mod request_id;
+pub mod request_limits;
 pub mod responses;
 pub mod revocation;
 pub mod security_headers;
@@ -39,10 +40,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// Every (method, path pattern) registered by `routes`; `None` answers
-/// any method. Paths are actix patterns (`{original:.*}` included).
+/// Every (method, path pattern) registered by `routes`, and `/metrics`
+/// (by `metrics_route`); `None` answers any method. Paths are actix
+/// patterns (`{original:.*}` included).
 pub fn route_table() -> Vec<(Option<Method>, &'static str)> {
-    declare().table
+    let mut table = declare().table;
+    table.push((Some(Method::GET), "/metrics"));
+    table
 }
 
 fn declare() -> Routes {

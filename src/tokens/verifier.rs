@@ -12,9 +12,6 @@ use super::{Claims, KeyRing, TokenKind};
 use crate::clock::Clock;
 use crate::monitoring::CacheCounters;
 
-/// Longer than any token we issue; anything bigger is junk and is not parsed.
-const MAX_TOKEN_BYTES: usize = 4096;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     #[error("malformed token")]
@@ -44,6 +41,9 @@ pub struct TokenVerifier {
     /// The most `exp - iat` a short-lived token may claim, in seconds: the
     /// access TTL plus leeway, whoever signed it.
     max_short_lived: i64,
+    /// Longer than any token we issue (`tokens.max_token_bytes`): anything
+    /// bigger is junk and is not parsed.
+    max_token_bytes: usize,
     /// SHA-256 of a token whose signature and claims passed, to its claims.
     verified: Cache<[u8; 32], Arc<Claims>>,
     /// `KeyRing::removals` when the cache was last known to hold only
@@ -60,6 +60,7 @@ pub struct VerifierSettings<'a> {
     pub cache_capacity: u64,
     pub cache_ttl: Duration,
     pub cache_counters: CacheCounters,
+    pub max_token_bytes: usize,
 }
 
 impl TokenVerifier {
@@ -84,13 +85,14 @@ impl TokenVerifier {
             cache_removals: AtomicU64::new(removals),
             verified,
             cache_counters: settings.cache_counters,
+            max_token_bytes: settings.max_token_bytes,
         }
     }
 
     /// Checks header, signature and claims, or finds them checked already.
     /// Lifetime is checked on every call, cached or not.
     pub fn verify(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
-        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+        if token.is_empty() || token.len() > self.max_token_bytes {
             return Err(VerifyError::Malformed);
         }
         let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());

@@ -441,7 +441,7 @@ async fn an_active_keys_name_is_unique_in_its_company_whatever_its_case() {
 }
 
 #[tokio::test]
-async fn parallel_deletes_give_one_success_and_never_a_server_error() {
+async fn parallel_deletes_give_one_success_one_audit_row_and_never_a_server_error() {
     let app = spawn_app().await;
     let (_, company, token) = app
         .member_of_new_company("ada@example.com", "professional", Role::Owner)
@@ -465,6 +465,9 @@ async fn parallel_deletes_give_one_success_and_never_a_server_error() {
         9,
         "{statuses:?}"
     );
+    let audited = app.state.store.recent_audit_events(100).await.unwrap();
+    let deletions = audited.iter().filter(|e| e.action == "api_key.deleted");
+    assert_eq!(deletions.count(), 1, "one deletion, one audit row");
 }
 
 #[tokio::test]
