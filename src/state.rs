@@ -99,6 +99,7 @@ impl AppState {
                 cache_capacity: tokens.verified_cache_capacity,
                 cache_ttl: tokens.verified_cache_ttl(),
                 cache_counters: metrics.verified_cache.clone(),
+                max_token_bytes: tokens.max_token_bytes,
             },
         ));
         let usage = Arc::new(KeyUsage::new(clock.clone()));
@@ -118,6 +119,7 @@ impl AppState {
         let settings = Arc::new(settings);
         let rules = SessionRules {
             refresh_ttl: settings.tokens.refresh_ttl(),
+            session_lifetime: settings.tokens.session_lifetime(),
             per_client: throttle.clone(),
             per_account: AccountLimit {
                 limit: settings.throttle.login_failures_per_account.get(),

@@ -45,7 +45,9 @@ pub async fn base(database_url: &str) -> anyhow::Result<Seeded> {
         .await?;
     let hash = latchkey::passwords::hash_blocking(&SecretString::from(PASSWORD.to_owned()))?;
     let user = store
-        .create_user(&Email::parse(EMAIL)?, hash, false)
+        .create_user(&Email::parse(EMAIL)?, hash, false, |u| {
+            latchkey::store::audit::Actor::named("bench").entry("user.created", None, u.id)
+        })
         .await?;
     store
         .add_member(user.id, company.id, Role::Owner, &Actor::named("bench"))

@@ -14,6 +14,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The end of the login this token belongs to: no rotation reaches past
+    /// it. `None` only on rows written before the column existed (copied from
+    /// `expires_at` by the migration).
+    pub session_ends_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

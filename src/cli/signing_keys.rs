@@ -17,7 +17,7 @@ pub async fn signing_key(
     match command {
         SigningKeyCommand::Rotate => {
             let master = MasterKey::load_or_create(&settings.secrets)?;
-            let kid = keys.rotate(master).await?;
+            let kid = keys.rotate(master, &cli_actor()).await?;
             print(json, &json!({ "kid": kid, "active": true }), || {
                 format!("Key {kid} now signs new tokens; running servers pick it up from the revocation log.")
             });

@@ -34,6 +34,20 @@ fn origin(req: &HttpRequest) -> Origin {
         .unwrap_or_default()
 }
 
+/// What a refusal's audit row names: the method and the path (at most 200
+/// bytes of it; a path carries ids, never a secret).
+fn request_line(req: &HttpRequest) -> String {
+    let mut path = req.path();
+    if path.len() > 200 {
+        let cut = (0..=200)
+            .rev()
+            .find(|i| path.is_char_boundary(*i))
+            .unwrap_or(0);
+        path = &path[..cut];
+    }
+    format!("{} {path}", req.method())
+}
+
 /// Whether the request signs with HTTP Basic (a service client).
 fn is_basic(req: &HttpRequest) -> bool {
     req.headers()
@@ -53,10 +67,13 @@ impl FromRequest for AdminCaller {
             return Box::pin(async { Err(Operators::admins_only()) });
         }
         let auth = Authenticated::from_request(req, payload).into_inner();
-        let (state, origin) = (state(req), origin(req));
+        let (state, origin, request) = (state(req), origin(req), request_line(req));
         Box::pin(async move {
             let (auth, state) = (auth?, state?);
-            let actor = state.operators.admin(&auth.claims, origin).await?;
+            let actor = state
+                .operators
+                .admin(&auth.claims, origin, &request)
+                .await?;
             Ok(AdminCaller(actor))
         })
     }
@@ -72,12 +89,14 @@ impl FromRequest for ProvisioningCaller {
             return Box::pin(async move { Ok(ProvisioningCaller(admin.await?.0)) });
         }
         let credentials = BasicCredentials::from_request(req).ok_or(ApiError::InvalidClient);
-        let (state, origin) = (state(req), origin(req));
+        let (state, origin, request) = (state(req), origin(req), request_line(req));
         Box::pin(async move {
             let (credentials, state) = (credentials?, state?);
+            let client_id = credentials.client_id();
+            let secret = credentials.client_secret();
             let actor = state
                 .operators
-                .provisioning_client(credentials.client_id(), credentials.client_secret(), origin)
+                .provisioning_client(client_id, secret, origin, &request)
                 .await?;
             Ok(ProvisioningCaller(actor))
         })

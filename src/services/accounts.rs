@@ -60,11 +60,17 @@ pub struct UserView {
     pub invitation: Option<Invitation>,
 }
 
+/// The page an invitation link opens (served by `web`).
+pub const INVITATION_PAGE: &str = "/ui/invitation";
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub token: String,
     /// `POST` `{token, password}` here to set the password.
     pub accept_url: String,
+    /// The link to send the user: a page where they set their password. The
+    /// token rides in the fragment, which no browser sends to a server.
+    pub link: String,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -149,12 +155,11 @@ impl Accounts {
         actor: &Actor,
     ) -> anyhow::Result<users::Model> {
         let hash = hash(password).await?;
-        let user = self.store.create_user(email, hash, is_admin).await?;
-        let entry = AuditEntry {
+        let audit = |user: &users::Model| AuditEntry {
             details: Some(serde_json::json!({ "email": user.email, "is_admin": is_admin })),
             ..actor.entry("user.created", None, user.id)
         };
-        self.store.record_audit(entry).await?;
+        let user = self.store.create_user(email, hash, is_admin, audit).await?;
         Ok(user)
     }
 
@@ -223,10 +228,14 @@ impl Accounts {
         password: Password,
         actor: &Actor,
     ) -> Result<bool, ApiError> {
+        let token_hash = sha256_hex(token);
+        if !self.store.invitation_is_open(&token_hash).await? {
+            return Ok(false);
+        }
         let hash = hash(password).await?;
         let accepted = self
             .store
-            .accept_invitation(&sha256_hex(token), hash, actor)
+            .accept_invitation(&token_hash, hash, actor)
             .await?;
         Ok(accepted.is_some())
     }
@@ -288,9 +297,11 @@ impl Accounts {
             token_hash: sha256_hex(&token),
             expires_at,
         };
+        let base_url = base_url.trim_end_matches('/');
         let shown = Invitation {
+            accept_url: format!("{base_url}/api/v1/auth/invitation"),
+            link: format!("{base_url}{INVITATION_PAGE}#token={token}"),
             token,
-            accept_url: format!("{}/api/v1/auth/invitation", base_url.trim_end_matches('/')),
             expires_at,
         };
         (shown, stored)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::Origin;
 use crate::access::AccessState;
 use crate::error::ApiError;
-use crate::store::audit::Actor;
+use crate::store::audit::{Actor, AuditEntry};
 use crate::store::Store;
 use crate::tokens::{Claims, TokenKind};
 use crate::Result;
@@ -33,16 +33,16 @@ impl Operators {
 
     /// The caller (already authenticated) as an admin: a login token of a
     /// user with `is_admin`. API keys and everyone else: `permission_denied`.
-    pub async fn admin(&self, claims: &Claims, origin: Origin) -> Result<Actor> {
+    /// `request` (method and path) is what the audit row of a refusal names.
+    pub async fn admin(&self, claims: &Claims, origin: Origin, request: &str) -> Result<Actor> {
+        let actor = origin.actor(claims.sub.to_string());
         if claims.kind != TokenKind::ShortLived {
-            return Err(ApiError::PermissionDenied(ADMINS_ONLY));
+            return self.refuse(actor, request, ADMINS_ONLY).await;
         }
         let user = self.store.find_user(claims.sub).await?;
         match user {
-            Some(user) if user.is_admin && user.disabled_at.is_none() => {
-                Ok(origin.actor(user.id.to_string()))
-            }
-            _ => Err(ApiError::PermissionDenied(ADMINS_ONLY)),
+            Some(user) if user.is_admin && user.disabled_at.is_none() => Ok(actor),
+            _ => self.refuse(actor, request, ADMINS_ONLY).await,
         }
     }
 
@@ -53,14 +53,27 @@ impl Operators {
         client_id: &str,
         secret: &str,
         origin: Origin,
+        request: &str,
     ) -> Result<Actor> {
         if !self.access.client_matches(client_id, secret) {
             return Err(ApiError::InvalidClient);
         }
+        let actor = origin.actor(format!("client:{client_id}"));
         let client = self.store.find_active_service_client(client_id).await?;
         match client {
-            Some(client) if client.provisioning => Ok(origin.actor(format!("client:{client_id}"))),
-            _ => Err(ApiError::PermissionDenied(NOT_PROVISIONING)),
+            Some(client) if client.provisioning => Ok(actor),
+            _ => self.refuse(actor, request, NOT_PROVISIONING).await,
         }
+    }
+
+    /// Refuses an authenticated caller, and audits it. (An unauthenticated
+    /// one is refused before this, unaudited: it cannot make us write.)
+    async fn refuse(&self, actor: Actor, request: &str, why: &'static str) -> Result<Actor> {
+        let entry = AuditEntry {
+            outcome: "denied",
+            ..actor.entry("operator_api.denied", None, request)
+        };
+        self.store.record_audit(entry).await?;
+        Err(ApiError::PermissionDenied(why))
     }
 }

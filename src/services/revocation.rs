@@ -67,38 +67,31 @@ impl TokenRevocation {
             // Only a token still live here is looked up: an unauthenticated
             // caller cannot make a revoked one cost a write, or even a read.
             Some(claims) if self.authenticator.is_in_force(&claims) => {
-                let events = self
-                    .store
-                    .revoke_token(claims.jti, claims.expires_at())
-                    .await?;
+                let audit = origin
+                    .actor(ACTOR.to_owned())
+                    .entry("token.revoked", None, claims.jti);
                 // No events: revoked through another instance, which the
                 // log holds and a catch-up reads.
-                if !events.is_empty() {
-                    let entry =
-                        origin
-                            .actor(ACTOR.to_owned())
-                            .entry("token.revoked", None, claims.jti);
-                    self.store.record_audit(entry).await?;
-                }
+                let events = self
+                    .store
+                    .revoke_token(claims.jti, claims.expires_at(), audit)
+                    .await?;
                 self.events.put_in_force(events).await;
             }
             None if is_refresh_token_shaped(token) => {
+                let audit = AuditEntry {
+                    actor: ACTOR.to_owned(),
+                    action: "refresh_token.revoked",
+                    ip: origin.ip,
+                    user_agent: origin.user_agent,
+                    outcome: "success",
+                    ..Default::default()
+                };
                 let events = self
                     .store
-                    .revoke_refresh_token(&sha256_hex(token), self.access_ttl)
+                    .revoke_refresh_token(&sha256_hex(token), self.access_ttl, audit)
                     .await?;
-                if !events.is_empty() {
-                    let entry = AuditEntry {
-                        actor: ACTOR.to_owned(),
-                        action: "refresh_token.revoked",
-                        ip: origin.ip,
-                        user_agent: origin.user_agent,
-                        outcome: "success",
-                        ..Default::default()
-                    };
-                    self.store.record_audit(entry).await?;
-                    self.events.put_in_force(events).await;
-                }
+                self.events.put_in_force(events).await;
             }
             Some(_) | None => {}
         }

@@ -73,6 +73,8 @@ pub struct Sessions {
 /// How long a refresh family lives, and how often one may try to log in.
 pub struct SessionRules {
     pub refresh_ttl: chrono::Duration,
+    /// The longest a login lasts, from sign-in, however often it is refreshed.
+    pub session_lifetime: chrono::Duration,
     /// Logins, refreshes and revocations per client IP.
     pub per_client: Arc<Throttle>,
     /// Failed logins per account, shared by every replica.
@@ -162,13 +164,16 @@ impl Sessions {
         let user = user.ok_or(ApiError::InvalidCredentials)?;
         let access_jti = self.clock.new_v7();
         let refresh_token = random_secret();
+        let now = self.clock.now();
+        let session_ends_at = now + self.rules.session_lifetime;
         self.store
             .insert_refresh_token(NewRefreshToken {
                 token_hash: sha256_hex(&refresh_token),
                 user_id: user.id,
                 family_id: Uuid::now_v7(),
                 access_jti,
-                expires_at: self.clock.now() + self.rules.refresh_ttl,
+                expires_at: (now + self.rules.refresh_ttl).min(session_ends_at),
+                session_ends_at,
             })
             .await?;
         self.token_pair(user.id, access_jti, refresh_token)
@@ -211,10 +216,20 @@ impl Sessions {
             family_id,
             access_jti,
             expires_at: refresh_expires,
+            // The store puts the family's own end here.
+            session_ends_at: refresh_expires,
+        };
+        let reuse_audit = AuditEntry {
+            actor: "anonymous".to_owned(),
+            action: "refresh_token.reused",
+            ip: origin.ip,
+            user_agent: origin.user_agent,
+            outcome: "denied",
+            ..Default::default()
         };
         let outcome = self
             .store
-            .rotate_refresh_token(&presented, next, self.issuer.access_ttl())
+            .rotate_refresh_token(&presented, next, self.issuer.access_ttl(), reuse_audit)
             .await?;
         match outcome {
             RefreshOutcome::Rotated { user, .. } => {
@@ -224,15 +239,6 @@ impl Sessions {
                 tracing::warn!("refresh token reused: its family has been revoked");
                 self.metrics.refresh_token_reuse.increment(1);
                 self.events.put_in_force(events).await;
-                let entry = AuditEntry {
-                    actor: "anonymous".to_owned(),
-                    action: "refresh_token.reused",
-                    ip: origin.ip,
-                    user_agent: origin.user_agent,
-                    outcome: "denied",
-                    ..Default::default()
-                };
-                self.store.record_audit(entry).await?;
                 Err(ApiError::InvalidToken)
             }
             RefreshOutcome::Invalid => Err(ApiError::InvalidToken),
@@ -241,15 +247,19 @@ impl Sessions {
 
     /// Revokes this login token and its refresh family.
     pub async fn logout(&self, caller: &Claims, origin: Origin) -> Result<()> {
+        let audit = origin
+            .actor(caller.sub.to_string())
+            .entry("logout", None, caller.jti);
         let events = self
             .store
-            .logout(caller.jti, caller.expires_at(), self.issuer.access_ttl())
+            .logout(
+                caller.jti,
+                caller.expires_at(),
+                self.issuer.access_ttl(),
+                audit,
+            )
             .await?;
         self.events.put_in_force(events).await;
-        let actor = origin.actor(caller.sub.to_string());
-        self.store
-            .record_audit(actor.entry("logout", None, caller.jti))
-            .await?;
         Ok(())
     }
 

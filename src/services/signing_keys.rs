@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{EventSink, Origin};
 use crate::settings::Settings;
+use crate::store::audit::Actor;
 use crate::store::signing_keys::RevokeKeyError;
 use crate::store::Store;
 use crate::tokens::{KeyRing, MasterKey};
@@ -47,10 +48,10 @@ impl SigningKeys {
     /// Makes a new key active; the old ones verify until their tokens
     /// expire. Running servers reload the keys from the log. Returns the
     /// new key's id.
-    pub async fn rotate(&self, master: MasterKey) -> anyhow::Result<String> {
+    pub async fn rotate(&self, master: MasterKey, actor: &Actor) -> anyhow::Result<String> {
         crate::tokens::crypto_provider::install();
         let keys = KeyRing::load(&self.store, master, self.verify_grace).await?;
-        keys.rotate(&self.store).await
+        keys.rotate(&self.store, actor).await
     }
 
     /// How many live API keys revoking `kid` would kill; None: no such key.

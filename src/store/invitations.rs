@@ -136,6 +136,17 @@ impl Store {
 
     /// Spends an invitation: sets the password of a user who has none, once.
     /// `None` for a token unknown, used, expired, or of a disabled user.
+    /// Whether an invitation is there to spend: asked before its password is
+    /// hashed, so a made-up invitation costs a read, not an argon2id hash.
+    pub async fn invitation_is_open(&self, token_hash: &str) -> Result<bool, DbErr> {
+        let found = invitations::Entity::find_by_id(token_hash.to_owned())
+            .filter(invitations::Column::UsedAt.is_null())
+            .filter(invitations::Column::ExpiresAt.gt(self.now()))
+            .one(self.db())
+            .await?;
+        Ok(found.is_some())
+    }
+
     pub async fn accept_invitation(
         &self,
         token_hash: &str,

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::audit::{self, AuditEntry};
 use super::revocation_events;
 use super::Store;
 use crate::domain::AccessEvent;
@@ -20,6 +21,9 @@ pub struct NewRefreshToken {
     pub family_id: Uuid,
     pub access_jti: Uuid,
     pub expires_at: DateTime<Utc>,
+    /// The end of the login: a rotation copies it, and never lets the next
+    /// token expire after it.
+    pub session_ends_at: DateTime<Utc>,
 }
 
 pub enum RefreshOutcome {
@@ -44,6 +48,7 @@ impl Store {
         presented_hash: &str,
         next: impl FnOnce(Uuid, Uuid) -> NewRefreshToken,
         access_ttl: Duration,
+        reuse_audit: AuditEntry,
     ) -> Result<RefreshOutcome, DbErr> {
         let txn = self.db().begin().await?;
         // Locked: a concurrent rotation, logout or reuse revocation of this
@@ -61,6 +66,7 @@ impl Store {
         }
         if current.used_at.is_some() {
             let events = revoke_family(&txn, current.family_id, access_ttl, now).await?;
+            audit::record(&txn, reuse_audit, now).await?;
             txn.commit().await?;
             return Ok(RefreshOutcome::ReuseDetected(events));
         }
@@ -88,10 +94,17 @@ impl Store {
             .await?;
         if spent.rows_affected != 1 {
             let events = revoke_family(&txn, current.family_id, access_ttl, now).await?;
+            audit::record(&txn, reuse_audit, now).await?;
             txn.commit().await?;
             return Ok(RefreshOutcome::ReuseDetected(events));
         }
-        insert(&txn, next(current.user_id, current.family_id), now).await?;
+        // The session's absolute end travels with the family: rotation
+        // cannot push it back.
+        let session_ends_at = current.session_ends_at.unwrap_or(current.expires_at);
+        let mut next = next(current.user_id, current.family_id);
+        next.session_ends_at = session_ends_at;
+        next.expires_at = next.expires_at.min(session_ends_at);
+        insert(&txn, next, now).await?;
         txn.commit().await?;
         Ok(RefreshOutcome::Rotated {
             user,
@@ -107,6 +120,7 @@ impl Store {
         access_jti: Uuid,
         expires_at: DateTime<Utc>,
         access_ttl: Duration,
+        audit_entry: AuditEntry,
     ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let now = self.now();
@@ -121,6 +135,7 @@ impl Store {
         events.extend(
             revocation_events::append_token_revoked_once(&txn, access_jti, expires_at, now).await?,
         );
+        audit::record(&txn, audit_entry, now).await?;
         txn.commit().await?;
         Ok(events)
     }
@@ -131,6 +146,7 @@ impl Store {
         &self,
         token_hash: &str,
         access_ttl: Duration,
+        audit_entry: AuditEntry,
     ) -> Result<Vec<AccessEvent>, DbErr> {
         let row = refresh_tokens::Entity::find_by_id(token_hash.to_owned())
             .one(self.db())
@@ -139,7 +155,12 @@ impl Store {
             return Ok(Vec::new());
         };
         let txn = self.db().begin().await?;
-        let events = revoke_family(&txn, row.family_id, access_ttl, self.now()).await?;
+        let now = self.now();
+        let events = revoke_family(&txn, row.family_id, access_ttl, now).await?;
+        // A family revoked already (by a race) writes nothing, audit included.
+        if !events.is_empty() {
+            audit::record(&txn, audit_entry, now).await?;
+        }
         txn.commit().await?;
         Ok(events)
     }
@@ -159,6 +180,7 @@ async fn insert(
         expires_at: Set(token.expires_at),
         used_at: Set(None),
         revoked_at: Set(None),
+        session_ends_at: Set(Some(token.session_ends_at)),
     }
     .insert(db)
     .await

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::audit::AuditEntry;
 use super::Store;
 use crate::domain::AccessEvent;
 
@@ -239,9 +240,15 @@ impl Store {
         &self,
         jti: Uuid,
         expires_at: DateTime<Utc>,
+        audit: AuditEntry,
     ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = sea_orm::TransactionTrait::begin(self.db()).await?;
-        let appended = append_token_revoked_once(&txn, jti, expires_at, self.now()).await?;
+        let now = self.now();
+        let appended = append_token_revoked_once(&txn, jti, expires_at, now).await?;
+        // Audited only when it revoked something: a repeat writes nothing.
+        if appended.is_some() {
+            super::audit::record(&txn, audit, now).await?;
+        }
         txn.commit().await?;
         Ok(appended.into_iter().collect())
     }

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::audit::{self, AuditEntry};
+use super::audit::{self, Actor, AuditEntry};
 use super::revocation_events;
 use super::Store;
 use crate::domain::AccessEvent;
@@ -38,6 +38,10 @@ pub struct RevokedSigningKey {
     pub events: Vec<AccessEvent>,
 }
 
+/// The audit action of every new active key: by hand, on schedule or at
+/// first start.
+const ROTATED: &str = "signing_key.rotated";
+
 impl Store {
     /// Every key, newest first.
     pub async fn signing_keys(&self) -> Result<Vec<signing_keys::Model>, DbErr> {
@@ -47,10 +51,16 @@ impl Store {
             .await
     }
 
-    /// Stores a new active key and retires the previous ones, in one transaction.
-    pub async fn rotate_signing_key(&self, key: NewSigningKey) -> Result<Vec<AccessEvent>, DbErr> {
+    /// Stores a new active key and retires the previous ones, in one
+    /// transaction with its audit row.
+    pub async fn rotate_signing_key(
+        &self,
+        key: NewSigningKey,
+        actor: &Actor,
+    ) -> Result<Vec<AccessEvent>, DbErr> {
         let txn = self.db().begin().await?;
         let now = self.now();
+        audit::record(&txn, actor.entry(ROTATED, None, &key.kid), now).await?;
         signing_keys::Entity::update_many()
             .col_expr(signing_keys::Column::RetiredAt, Expr::value(now))
             .filter(signing_keys::Column::RetiredAt.is_null())
@@ -68,6 +78,7 @@ impl Store {
         &self,
         active_kid: &str,
         key: NewSigningKey,
+        actor: &Actor,
     ) -> Result<Option<Vec<AccessEvent>>, DbErr> {
         let txn = self.db().begin().await?;
         let now = self.now();
@@ -80,6 +91,7 @@ impl Store {
         if retired.rows_affected == 0 {
             return Ok(None);
         }
+        audit::record(&txn, actor.entry(ROTATED, None, &key.kid), now).await?;
         let events = vec![insert_active(&txn, key, now).await?];
         txn.commit().await?;
         Ok(Some(events))

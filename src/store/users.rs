@@ -30,6 +30,7 @@ impl Store {
         email: &Email,
         password_hash: String,
         is_admin: bool,
+        audit_entry: impl FnOnce(&users::Model) -> super::audit::AuditEntry,
     ) -> Result<users::Model, CreateUserError> {
         let user = users::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -40,13 +41,17 @@ impl Store {
             tokens_valid_after: Set(None),
             created_at: Set(self.now()),
         };
-        user.insert(self.db()).await.map_err(|e| {
+        let txn = sea_orm::TransactionTrait::begin(self.db()).await?;
+        let user = user.insert(&txn).await.map_err(|e| {
             if is_unique_violation(&e) {
                 CreateUserError::EmailTaken
             } else {
                 CreateUserError::Db(e)
             }
-        })
+        })?;
+        super::audit::record(&txn, audit_entry(&user), self.now()).await?;
+        txn.commit().await?;
+        Ok(user)
     }
 
     pub async fn find_user_by_email(&self, email: &Email) -> Result<Option<users::Model>, DbErr> {

@@ -16,6 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::MasterKey;
+use crate::store::audit::Actor;
 use crate::store::signing_keys::NewSigningKey;
 use crate::store::Store;
 
@@ -72,7 +73,7 @@ impl KeyRing {
         let mut set = build_set(store, &master, verify_grace).await?;
         if set.is_none() {
             tracing::info!("no active signing key: creating one");
-            create_key(store, &master).await?;
+            create_key(store, &master, &Actor::named(SYSTEM)).await?;
             set = build_set(store, &master, verify_grace).await?;
         }
         let set = set.context("no active signing key after creating one")?;
@@ -125,8 +126,8 @@ impl KeyRing {
     }
 
     /// Makes a new key active; the old ones keep verifying until their tokens expire.
-    pub async fn rotate(&self, store: &Store) -> anyhow::Result<String> {
-        let kid = create_key(store, &self.master).await?;
+    pub async fn rotate(&self, store: &Store, actor: &Actor) -> anyhow::Result<String> {
+        let kid = create_key(store, &self.master, actor).await?;
         self.reload(store).await?;
         Ok(kid)
     }
@@ -146,7 +147,7 @@ impl KeyRing {
         let key = self.generate()?;
         let kid = key.kid.clone();
         let rotated = store
-            .rotate_signing_key_from(&current.signing_kid, key)
+            .rotate_signing_key_from(&current.signing_kid, key, &Actor::named(SYSTEM))
             .await?;
         self.reload(store).await?;
         Ok(rotated.map(|_| kid))
@@ -171,10 +172,14 @@ fn generate(master: &MasterKey) -> anyhow::Result<NewSigningKey> {
     })
 }
 
-async fn create_key(store: &Store, master: &MasterKey) -> anyhow::Result<String> {
+/// The audit actor of what the server does by itself: the first key, and
+/// rotation on schedule.
+const SYSTEM: &str = "system";
+
+async fn create_key(store: &Store, master: &MasterKey, actor: &Actor) -> anyhow::Result<String> {
     let key = generate(master)?;
     let kid = key.kid.clone();
-    store.rotate_signing_key(key).await?;
+    store.rotate_signing_key(key, actor).await?;
     Ok(kid)
 }
 

@@ -223,6 +223,19 @@ async fn a_plain_introspection_client_and_a_wrong_secret_are_refused() {
         .json(&body);
     assert_error(as_user.send().await.unwrap(), 403, "permission_denied").await;
     assert!(app.state.accounts.companies().await.unwrap().is_empty());
+    // The plain client and the user are audited as refused; the client
+    // with a wrong secret, who proved nothing, is not.
+    let audited = app.state.store.recent_audit_events(50).await.unwrap();
+    let denied: Vec<&str> = audited
+        .iter()
+        .filter(|e| e.action == "operator_api.denied")
+        .map(|e| e.actor.as_str())
+        .collect();
+    assert_eq!(
+        denied,
+        [user.id.to_string(), format!("client:{}", plain.id)],
+        "newest first"
+    );
 
     let (_, admin_token) = app.admin().await;
     let as_admin = app

@@ -2,6 +2,7 @@
 //! retired key dropped once its tokens are all dead, a key rotated on age.
 
 use latchkey::domain::Role;
+use latchkey::store::audit::Actor;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
@@ -118,7 +119,11 @@ async fn revoking_an_unknown_key_says_so() {
 async fn a_retired_key_is_dropped_once_its_last_token_can_have_expired() {
     let app = spawn_app().await;
     let old = app.state.keys.current().signing_kid.clone();
-    app.state.keys.rotate(&app.state.store).await.unwrap();
+    app.state
+        .keys
+        .rotate(&app.state.store, &Actor::named("test"))
+        .await
+        .unwrap();
     let grace = app.settings.signing_key_verify_grace();
 
     app.state
@@ -158,6 +163,17 @@ async fn the_signing_key_is_rotated_once_it_is_as_old_as_the_setting_says() {
     assert_eq!(rotate().await.unwrap(), None, "the new key is not due");
     let kids = jwks_kids(&app.jwks().await);
     assert!(kids.contains(&first) && kids.contains(&rotated), "{kids:?}");
+
+    // The first key (made at first start) and the scheduled one are both
+    // audited, by the server itself.
+    let audited = app.state.store.recent_audit_events(50).await.unwrap();
+    let rotations: Vec<_> = audited
+        .iter()
+        .filter(|e| e.action == "signing_key.rotated")
+        .collect();
+    assert_eq!(rotations.len(), 2, "{rotations:?}");
+    assert_eq!(rotations[0].target.as_deref(), Some(rotated.as_str()));
+    assert!(rotations.iter().all(|e| e.actor == "system"));
 }
 
 #[test]

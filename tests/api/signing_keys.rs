@@ -79,6 +79,13 @@ async fn a_rotation_from_the_cli_keeps_old_tokens_valid_and_signs_new_ones_with_
     let header = jsonwebtoken::decode_header(&new_token).unwrap();
     assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
     assert_eq!(app.me(&new_token).await.status(), 200);
+
+    let audited = app.state.store.recent_audit_events(50).await.unwrap();
+    let rotation = audited
+        .iter()
+        .find(|e| e.action == "signing_key.rotated" && e.target.as_deref() == Some(kid.as_str()))
+        .expect("the rotation is audited");
+    assert!(rotation.actor.starts_with("cli:"), "{rotation:?}");
 }
 
 #[tokio::test]

@@ -100,7 +100,9 @@ impl TestLatchkey {
         let email = format!("{}@example.com", Uuid::new_v4().simple());
         let hash = latchkey::passwords::hash_blocking(&SecretString::from(PASSWORD)).unwrap();
         let user = store
-            .create_user(&Email::parse(&email).unwrap(), hash, false)
+            .create_user(&Email::parse(&email).unwrap(), hash, false, |u| {
+                latchkey::store::audit::Actor::named("test").entry("user.created", None, u.id)
+            })
             .await
             .unwrap();
         let plan = Plan::parse("professional", &self.settings).unwrap();

@@ -156,7 +156,8 @@ async fn a_key_whose_signing_key_left_the_jwks_is_refused() {
     // Rotate, then age the old key past its grace: the JWKS drops it.
     let state = &scene.latchkey.state;
     let old_kid = state.keys.current().signing_kid.clone();
-    state.keys.rotate(&state.store).await.unwrap();
+    let test = latchkey::store::audit::Actor::named("test");
+    state.keys.rotate(&state.store, &test).await.unwrap();
     let mut old: entity::signing_keys::ActiveModel =
         entity::signing_keys::Entity::find_by_id(old_kid.clone())
             .one(state.store.db())
