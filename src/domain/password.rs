@@ -20,6 +20,9 @@ static COMMON_PASSWORDS: LazyLock<HashSet<String>> = LazyLock::new(|| {
 pub struct Password(SecretString);
 
 impl Password {
+    /// The fewest characters a password may have.
+    pub const MIN_CHARS: usize = MIN_CHARS;
+
     pub fn parse(raw: SecretString) -> Result<Self, ParseError> {
         let chars = raw.expose_secret().chars().count();
         if chars < MIN_CHARS {

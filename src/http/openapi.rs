@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
 use utoipa::OpenApi;
 
 use super::{
-    admin, api_keys, auth, forward_auth, health, introspection, provisioning, revocation,
+    admin, api_keys, auth, forward_auth, health, introspection, metrics, provisioning, revocation,
     well_known,
 };
 
@@ -54,10 +54,12 @@ pub const PATH: &str = "/api/v1/openapi.json";
         provisioning::disable_user,
         provisioning::put_member,
         provisioning::remove_member,
+        metrics::metrics,
     ),
     modifiers(&SecuritySchemes, &CommonErrors),
     tags(
         (name = "health", description = "Liveness and readiness"),
+        (name = "operations", description = "Prometheus metrics, for monitoring"),
         (name = "discovery", description = "Keys, metadata and this document"),
         (name = "auth", description = "Login tokens"),
         (name = "api-keys", description = "A company's API keys"),
@@ -137,6 +139,9 @@ impl utoipa::Modify for CommonErrors {
                 responses
                     .entry("500".to_owned())
                     .or_insert_with(|| error("`error`: a bug, never caused by input"));
+                responses
+                    .entry("431".to_owned())
+                    .or_insert_with(|| error("`headers_too_large`"));
                 if has_body {
                     responses
                         .entry("413".to_owned())

@@ -16,6 +16,8 @@ pub enum Flash {
     },
     /// The key was gone already, e.g. deleted in another tab.
     KeyGone,
+    /// An invitation was accepted: the password is set.
+    PasswordSet,
 }
 
 impl Flash {
@@ -26,6 +28,7 @@ impl Flash {
             Flash::NoCompany => "no-company".to_owned(),
             Flash::KeyDeleted { name } => format!("deleted.{}", URL_SAFE_NO_PAD.encode(name)),
             Flash::KeyGone => "gone".to_owned(),
+            Flash::PasswordSet => "password-set".to_owned(),
         }
     }
 
@@ -35,6 +38,7 @@ impl Flash {
             "session-ended" => Some(Flash::SessionEnded),
             "no-company" => Some(Flash::NoCompany),
             "gone" => Some(Flash::KeyGone),
+            "password-set" => Some(Flash::PasswordSet),
             other => {
                 let encoded = other.strip_prefix("deleted.")?;
                 let name = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
@@ -66,6 +70,7 @@ mod tests {
             Flash::SessionEnded,
             Flash::NoCompany,
             Flash::KeyGone,
+            Flash::PasswordSet,
             Flash::KeyDeleted {
                 name: "ci; deploy=“x”".into(),
             },

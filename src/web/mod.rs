@@ -14,6 +14,7 @@ pub mod csrf;
 mod error;
 mod flash;
 mod forms;
+mod invitation;
 mod keys_page;
 pub mod paths;
 mod session;
@@ -61,6 +62,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         .route(web::post().to(sign_in::sign_in)),
                 )
                 .service(page("/logout").route(web::post().to(sign_in::sign_out)))
+                .service(
+                    page("/invitation")
+                        .route(web::get().to(invitation::page))
+                        .route(web::post().to(invitation::accept)),
+                )
                 .service(
                     page("/companies/{company_id}/api-keys")
                         .route(web::get().to(api_keys::list))

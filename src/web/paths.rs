@@ -5,6 +5,10 @@ use uuid::Uuid;
 pub const HOME: &str = "/ui/";
 pub const SIGN_IN: &str = "/ui/login";
 pub const SIGN_OUT: &str = "/ui/logout";
+/// Where an invitation link leads: the user sets a password. The link
+/// carries the invitation in its fragment (`#token=…`), which browsers
+/// never send to a server, so it stays out of every log.
+pub const INVITATION: &str = crate::services::accounts::INVITATION_PAGE;
 pub const ASSETS: &str = "/ui/assets";
 
 /// The list; a `POST` here creates a key.

@@ -56,6 +56,7 @@ pub async fn sign_in_page(
             Flash::SignedOut => Some(SignInMessage::SignedOut),
             Flash::SessionEnded => Some(SignInMessage::SessionEnded),
             Flash::NoCompany => Some(SignInMessage::NoCompany),
+            Flash::PasswordSet => Some(SignInMessage::PasswordSet),
             Flash::KeyDeleted { .. } | Flash::KeyGone => None,
         });
     let browser_id = policy.read(&req, SessionCookie::BrowserId);

@@ -317,8 +317,25 @@
     }
   }
 
+  // An invitation link carries its code in the fragment (#token=…), which
+  // the server never sees: copy it into the form. The form's action keeps
+  // the fragment, so the page that answers the post can fill it in again.
+  function setUpInvitation() {
+    var form = document.querySelector("[data-invitation-form]");
+    var field = document.querySelector("[data-invitation-token]");
+    var match = /[#&]token=([^&]+)/.exec(window.location.hash);
+    if (!form || !field || !match) return;
+    field.value = decodeURIComponent(match[1]);
+    form.action = form.getAttribute("action").split("#")[0] + window.location.hash;
+    var wrapper = field.closest(".field");
+    if (wrapper) wrapper.hidden = true;
+  }
+
   function start() {
     document.addEventListener("click", onClick);
+    setUpInvitation();
+    // Another link opened in the same tab changes only the fragment.
+    window.addEventListener("hashchange", setUpInvitation);
     setUpDialogs();
     setUpRowMenus();
     setUpUserMenu();

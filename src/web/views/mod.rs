@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod create_key;
 pub mod error;
+pub mod invitation;
 pub mod sign_in;
 pub mod when;
 

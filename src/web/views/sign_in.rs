@@ -28,6 +28,8 @@ pub enum SignInMessage {
     /// The form's token did not match this browser (an old tab, or cookies
     /// cleared meanwhile).
     FormExpired,
+    /// An invitation was just accepted.
+    PasswordSet,
 }
 
 impl SignInMessage {
@@ -64,6 +66,9 @@ impl SignInMessage {
             }
             SignInMessage::FormExpired => {
                 "The sign-in form had expired. Please sign in again.".to_owned()
+            }
+            SignInMessage::PasswordSet => {
+                "Your password is set. Sign in with your email and your new password.".to_owned()
             }
         }
     }

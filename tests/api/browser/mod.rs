@@ -8,6 +8,7 @@
 
 mod flows;
 mod gallery;
+mod invitation;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
