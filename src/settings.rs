@@ -35,6 +35,14 @@ pub struct ServerSettings {
     pub port: u16,
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// Header lines one request may carry.
+    pub max_headers: usize,
+    /// Bytes of header lines (`name: value\r\n`) one request may carry.
+    pub max_header_bytes: usize,
+    /// How long a client has to send a request's head once connected.
+    pub client_request_timeout_ms: u64,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive_seconds: u64,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed.
     pub trusted_proxies: Vec<crate::domain::Cidr>,
 }
@@ -63,7 +71,10 @@ pub struct LogSettings {
 pub struct TokenSettings {
     pub access_ttl_seconds: u64,
     pub refresh_ttl_seconds: u64,
+    pub session_max_lifetime_seconds: u64,
     pub leeway_seconds: u64,
+    /// Longest token parsed at all; longer ones are refused unread.
+    pub max_token_bytes: usize,
     pub verified_cache_capacity: u64,
     pub verified_cache_ttl_seconds: u64,
 }
@@ -206,9 +217,34 @@ impl Settings {
             self.tokens.access_ttl_seconds > 0,
             "invalid setting tokens.access_ttl_seconds: must be at least 1"
         );
+        let server = &self.server;
+        anyhow::ensure!(
+            (1..=96).contains(&server.max_headers),
+            "invalid setting server.max_headers: from 1 to 96 (actix-http's own ceiling)"
+        );
+        anyhow::ensure!(
+            (1024..=32_768).contains(&server.max_header_bytes),
+            "invalid setting server.max_header_bytes: from 1024 to 32768 (actix-http's own ceiling)"
+        );
+        anyhow::ensure!(
+            (1..=600_000).contains(&server.client_request_timeout_ms),
+            "invalid setting server.client_request_timeout_ms: from 1 to 600000"
+        );
+        anyhow::ensure!(
+            server.keep_alive_seconds <= 3600,
+            "invalid setting server.keep_alive_seconds: at most 3600 (0 turns keep-alive off)"
+        );
         anyhow::ensure!(
             self.tokens.refresh_ttl_seconds > 0,
             "invalid setting tokens.refresh_ttl_seconds: must be at least 1"
+        );
+        anyhow::ensure!(
+            (256..=16_384).contains(&self.tokens.max_token_bytes),
+            "invalid setting tokens.max_token_bytes: from 256 to 16384"
+        );
+        anyhow::ensure!(
+            (1..=366 * 86_400).contains(&self.tokens.session_max_lifetime_seconds),
+            "invalid setting tokens.session_max_lifetime_seconds: from 1 second to a year"
         );
         anyhow::ensure!(
             self.database.max_connections > 0,
@@ -315,6 +351,20 @@ pub fn seconds(seconds: u64) -> chrono::Duration {
     chrono::Duration::seconds(i64::try_from(seconds).map_or(MAX_SECONDS, |s| s.min(MAX_SECONDS)))
 }
 
+impl ServerSettings {
+    pub fn client_request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.client_request_timeout_ms)
+    }
+
+    /// Keep-alive for idle connections; 0 closes each after its response.
+    pub fn keep_alive(&self) -> actix_web::http::KeepAlive {
+        match self.keep_alive_seconds {
+            0 => actix_web::http::KeepAlive::Disabled,
+            s => actix_web::http::KeepAlive::Timeout(std::time::Duration::from_secs(s)),
+        }
+    }
+}
+
 impl TokenSettings {
     pub fn access_ttl(&self) -> chrono::Duration {
         seconds(self.access_ttl_seconds)
@@ -322,6 +372,10 @@ impl TokenSettings {
 
     pub fn refresh_ttl(&self) -> chrono::Duration {
         seconds(self.refresh_ttl_seconds)
+    }
+
+    pub fn session_lifetime(&self) -> chrono::Duration {
+        seconds(self.session_max_lifetime_seconds)
     }
 
     pub fn leeway(&self) -> chrono::Duration {

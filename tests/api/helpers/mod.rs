@@ -164,7 +164,9 @@ impl TestApp {
         let user = self
             .state
             .store
-            .create_user(&email, hash, false)
+            .create_user(&email, hash, false, |u| {
+                latchkey::store::audit::Actor::named("test").entry("user.created", None, u.id)
+            })
             .await
             .unwrap();
         TestUser {

@@ -22,7 +22,9 @@ impl TestApp {
         let user = self
             .state
             .store
-            .create_user(&email, hash, true)
+            .create_user(&email, hash, true, |u| {
+                latchkey::store::audit::Actor::named("test").entry("user.created", None, u.id)
+            })
             .await
             .unwrap();
         let user = TestUser {
@@ -68,5 +70,27 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
+    }
+}
+
+impl TestApp {
+    /// A user created through the provisioning API without a password: the
+    /// invitation the API answers with (`token`, `link`, …).
+    pub async fn invite(&self, email: &str) -> Value {
+        let billing = self.provisioning_client().await;
+        let created: Value = self
+            .admin_request(
+                reqwest::Method::POST,
+                "/api/v1/admin/users",
+                Caller::Client(&billing),
+            )
+            .json(&serde_json::json!({ "email": email }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        created["invitation"].clone()
     }
 }
