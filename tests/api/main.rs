@@ -5,6 +5,7 @@ mod auth;
 mod browser;
 mod cli;
 mod client_ip;
+mod crash;
 mod errors;
 mod files;
 mod forgery;
