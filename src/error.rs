@@ -230,6 +230,11 @@ impl ApiError {
         ApiError::ServiceUnavailable("Revocation state is stale; refusing to vouch for tokens.")
     }
 
+    /// The database cannot be reached: retry later.
+    pub fn database_unavailable() -> Self {
+        ApiError::ServiceUnavailable("The service is temporarily unavailable.")
+    }
+
     /// A body that could not be read: too large, or cut short.
     pub fn from_payload_error(e: actix_web::Error) -> Self {
         use actix_web::error::PayloadError;
@@ -253,7 +258,7 @@ impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
         if crate::store::is_unavailable(&e) {
             tracing::warn!(error = %e, "database unavailable");
-            return ApiError::ServiceUnavailable("The service is temporarily unavailable.");
+            return ApiError::database_unavailable();
         }
         ApiError::Unexpected(e.into())
     }
@@ -261,6 +266,10 @@ impl From<sea_orm::DbErr> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
+        if crate::store::is_unavailable_any(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::database_unavailable();
+        }
         ApiError::Unexpected(e)
     }
 }

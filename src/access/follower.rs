@@ -1,7 +1,7 @@
 //! `LogFollower`: keeps one instance's `AccessState` (and its key ring) in
 //! step with the `revocation_events` log, reading it with a cursor.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,21 +10,36 @@ use tokio::sync::Mutex;
 use super::{AccessState, Snapshot};
 use crate::clock::Clock;
 use crate::domain::AccessEvent;
+use crate::store::revocation_events::TransactionHorizon;
 use crate::store::Store;
 use crate::tokens::KeyRing;
 
 const BATCH: u64 = 10_000;
-/// How long an id skipped over by the cursor is asked for again: longer than
-/// any transaction that writes an event.
+/// How long an id skipped over by the cursor is waited for before the
+/// follower stops trusting its reading of the log: longer than any
+/// transaction that writes an event should take.
 pub(super) const GAP_PATIENCE: Duration = Duration::from_secs(60);
 const MAX_TRACKED_GAPS: usize = 10_000;
 
 struct Cursor {
     last_id: i64,
-    gaps: BTreeMap<i64, Instant>,
+    gaps: BTreeMap<i64, Gap>,
     /// Reloads still owed: they stay owed until they succeed.
     keys_dirty: bool,
     clients_dirty: bool,
+    /// A gap outlived `GAP_PATIENCE`: the whole state is read again once no
+    /// gap that old is left open.
+    state_dirty: bool,
+}
+
+/// An event id the cursor skipped: its transaction may not have committed yet.
+struct Gap {
+    /// When it was first skipped (unix ms, by the clock).
+    seen_at_ms: i64,
+    /// On PostgreSQL, the next transaction id when it was skipped: once
+    /// every transaction before that one has ended, the id either was read
+    /// or never will be (its transaction rolled back).
+    next_transaction: Option<i64>,
 }
 
 pub struct LogFollower {
@@ -86,6 +101,7 @@ impl LogFollower {
                 gaps: BTreeMap::new(),
                 keys_dirty: true,
                 clients_dirty: false,
+                state_dirty: false,
             }),
             log_retention,
             leeway,
@@ -116,8 +132,66 @@ impl LogFollower {
     /// Reads and applies every event not yet seen, reloads the signing keys
     /// or service clients if an event says they changed, and marks the
     /// state fresh.
+    ///
+    /// An id skipped over (on PostgreSQL a sequence id can commit after a
+    /// higher one) is asked for again until it is read, or until every
+    /// transaction running when it was skipped has ended. A gap still open
+    /// after `GAP_PATIENCE` makes the state not fresh while it stays open,
+    /// and forces a full reload of the state once it closes.
     pub async fn catch_up(&self) -> anyhow::Result<()> {
+        if self.store.is_unreachable() {
+            self.store.probe().await?;
+        }
+        self.catch_up_reachable().await.inspect_err(|e| {
+            for cause in e.chain() {
+                if let Some(db_error) = cause.downcast_ref::<sea_orm::DbErr>() {
+                    self.store.note_error(db_error);
+                }
+            }
+        })
+    }
+
+    async fn catch_up_reachable(&self) -> anyhow::Result<()> {
         let mut cursor = self.cursor.lock().await;
+        // Read before the log: a gap whose transactions had all ended by
+        // then, and that the read below does not return, was rolled back.
+        let horizon = if cursor.gaps.is_empty() {
+            None
+        } else {
+            self.store.transaction_horizon().await?
+        };
+        self.read_log(&mut cursor).await?;
+        let gap_open = self.settle_gaps(&mut cursor, horizon);
+        if cursor.state_dirty && !gap_open {
+            let started = Instant::now();
+            let snapshot = load_snapshot(&self.store, self.clock.now(), self.leeway).await?;
+            self.state.reload(snapshot);
+            // Whatever committed while the snapshot was read.
+            self.read_log(&mut cursor).await?;
+            cursor.state_dirty = false;
+            tracing::warn!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "access state reloaded after a gap in the revocation log outlived its patience"
+            );
+        }
+        if cursor.keys_dirty {
+            self.keys.reload(&self.store).await?;
+            cursor.keys_dirty = false;
+        }
+        if cursor.clients_dirty {
+            self.state
+                .set_clients(self.store.active_service_clients().await?);
+            cursor.clients_dirty = false;
+        }
+        self.state.set_gap_open(gap_open);
+        self.state.mark_refreshed();
+        Ok(())
+    }
+
+    /// Reads the events after the cursor and in its gaps, in batches, and
+    /// applies them.
+    async fn read_log(&self, cursor: &mut Cursor) -> anyhow::Result<()> {
+        let mut skipped = BTreeSet::new();
         loop {
             let gaps: Vec<i64> = cursor.gaps.keys().copied().collect();
             let rows = self
@@ -128,8 +202,21 @@ impl LogFollower {
             let mut events = Vec::with_capacity(rows.len());
             for row in rows {
                 cursor.gaps.remove(&row.id);
+                skipped.remove(&row.id);
                 if row.id > cursor.last_id {
-                    track_gaps(&mut cursor, row.id);
+                    let missing = (cursor.last_id + 1)..row.id;
+                    if cursor.gaps.len() + skipped.len() + missing.clone().count()
+                        > MAX_TRACKED_GAPS
+                    {
+                        tracing::warn!(
+                            from = missing.start,
+                            to = missing.end,
+                            "too many revocation events in flight to track; the access state will be reloaded"
+                        );
+                        cursor.state_dirty = true;
+                    } else {
+                        skipped.extend(missing);
+                    }
                     cursor.last_id = row.id;
                 }
                 match row.event {
@@ -142,22 +229,51 @@ impl LogFollower {
                 }
             }
             self.state.apply(events);
-            cursor.gaps.retain(|_, seen| seen.elapsed() < GAP_PATIENCE);
             if !full_batch {
                 break;
             }
         }
-        if cursor.keys_dirty {
-            self.keys.reload(&self.store).await?;
-            cursor.keys_dirty = false;
+        if !skipped.is_empty() {
+            // Read after the log: every transaction that had taken a
+            // skipped id had its own id by then (`revocation_events::append`).
+            let next = self.store.transaction_horizon().await?.map(|h| h.next);
+            track_gaps(cursor, skipped, self.clock.unix_millis(), next);
         }
-        if cursor.clients_dirty {
-            self.state
-                .set_clients(self.store.active_service_clients().await?);
-            cursor.clients_dirty = false;
-        }
-        self.state.mark_refreshed();
         Ok(())
+    }
+
+    /// Forgets the gaps that can no longer be filled, and says whether one
+    /// has been open past `GAP_PATIENCE` and still may be filled.
+    fn settle_gaps(&self, cursor: &mut Cursor, horizon: Option<TransactionHorizon>) -> bool {
+        if let Some(horizon) = horizon {
+            cursor.gaps.retain(|_, gap| {
+                gap.next_transaction
+                    .is_none_or(|next| next > horizon.oldest_running)
+            });
+        }
+        let patience_ms = GAP_PATIENCE.as_millis() as i64;
+        let now_ms = self.clock.unix_millis();
+        let mut open = false;
+        let mut overdue = false;
+        cursor.gaps.retain(|_, gap| {
+            if now_ms - gap.seen_at_ms < patience_ms {
+                return true;
+            }
+            overdue = true;
+            // Without transaction ids to wait on, nothing tells whether it
+            // may still commit: the reload reads whatever has.
+            let may_commit = gap.next_transaction.is_some();
+            open |= may_commit;
+            may_commit
+        });
+        if overdue && !cursor.state_dirty {
+            tracing::warn!(
+                open,
+                "a gap in the revocation log outlived its patience; the access state will be reloaded"
+            );
+        }
+        cursor.state_dirty |= overdue;
+        open
     }
 
     /// Forgets from memory what has expired anyway: revocations and keys of
@@ -187,23 +303,16 @@ impl LogFollower {
     }
 }
 
-/// Remembers the ids skipped between the cursor and `next_id`: on PostgreSQL
-/// they may belong to transactions that have not committed yet.
-fn track_gaps(cursor: &mut Cursor, next_id: i64) {
-    let missing = (cursor.last_id + 1)..next_id;
-    if missing.is_empty() {
-        return;
-    }
-    if cursor.gaps.len() + missing.clone().count() > MAX_TRACKED_GAPS {
-        tracing::warn!(
-            from = missing.start,
-            to = missing.end,
-            "too many revocation events in flight to track; later ones rely on the start-up replay"
-        );
-        return;
-    }
-    let now = Instant::now();
-    cursor.gaps.extend(missing.map(|id| (id, now)));
+/// Remembers ids the cursor skipped: on PostgreSQL they may belong to
+/// transactions that have not committed yet.
+fn track_gaps(cursor: &mut Cursor, skipped: BTreeSet<i64>, now_ms: i64, next: Option<i64>) {
+    cursor.gaps.extend(skipped.into_iter().map(|id| {
+        let gap = Gap {
+            seen_at_ms: now_ms,
+            next_transaction: next,
+        };
+        (id, gap)
+    }));
 }
 
 async fn load_snapshot(

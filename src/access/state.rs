@@ -1,7 +1,7 @@
 //! `AccessState`: the in-memory answer to "is this token still good?".
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
@@ -51,6 +51,7 @@ pub struct AccessState {
     inner: RwLock<Inner>,
     clock: Clock,
     refreshed_at_ms: AtomicI64,
+    gap_open: AtomicBool,
     max_staleness_ms: i64,
     /// Tokens are accepted until exp + leeway: revocations are kept as long.
     leeway_seconds: i64,
@@ -68,13 +69,8 @@ pub struct Snapshot {
     pub clients: Vec<(String, String)>,
 }
 
-impl AccessState {
-    pub fn new(
-        snapshot: Snapshot,
-        clock: Clock,
-        max_staleness: chrono::Duration,
-        leeway: chrono::Duration,
-    ) -> Self {
+impl From<Snapshot> for Inner {
+    fn from(snapshot: Snapshot) -> Self {
         let mut inner = Inner {
             active_keys: snapshot.active_keys,
             ..Inner::default()
@@ -98,15 +94,36 @@ impl AccessState {
                 .map(|(u, c, r)| ((u, c), r)),
         );
         inner.clients = ClientSecrets::new(snapshot.clients);
+        inner
+    }
+}
+
+impl AccessState {
+    pub fn new(
+        snapshot: Snapshot,
+        clock: Clock,
+        max_staleness: chrono::Duration,
+        leeway: chrono::Duration,
+    ) -> Self {
         let state = AccessState {
-            inner: RwLock::new(inner),
+            inner: RwLock::new(Inner::from(snapshot)),
             clock,
             refreshed_at_ms: AtomicI64::new(0),
+            gap_open: AtomicBool::new(false),
             max_staleness_ms: max_staleness.num_milliseconds(),
             leeway_seconds: leeway.num_seconds(),
         };
         state.mark_refreshed();
         state
+    }
+
+    /// Replaces everything with a snapshot read afresh, keeping the markers
+    /// of ended keys (a creation read late still must not revive them).
+    pub fn reload(&self, snapshot: Snapshot) {
+        let mut fresh = Inner::from(snapshot);
+        let mut inner = self.write();
+        fresh.ended_keys = std::mem::take(&mut inner.ended_keys);
+        *inner = fresh;
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -117,15 +134,26 @@ impl AccessState {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether the follower is waiting on an event id skipped for longer than
+    /// it may be (a transaction still running): the state is not fresh then.
+    pub fn set_gap_open(&self, open: bool) {
+        self.gap_open.store(open, Ordering::Release);
+    }
+
+    pub fn gap_open(&self) -> bool {
+        self.gap_open.load(Ordering::Acquire)
+    }
+
     /// Records that the state has just caught up with the log.
     pub fn mark_refreshed(&self) {
         self.refreshed_at_ms
             .store(self.clock.unix_millis(), Ordering::Release);
     }
 
-    /// False once the state has not caught up for `max_staleness`.
+    /// False once the state has not caught up for `max_staleness`, or
+    /// while a gap in the log stays open past its patience.
     pub fn is_fresh(&self) -> bool {
-        self.staleness_ms() <= self.max_staleness_ms
+        !self.gap_open() && self.staleness_ms() <= self.max_staleness_ms
     }
 
     /// Milliseconds since the state last caught up with the log.

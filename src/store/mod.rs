@@ -16,7 +16,7 @@ pub mod service_clients;
 pub mod signing_keys;
 pub mod users;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +33,12 @@ use crate::settings::DatabaseSettings;
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// A pool closed at birth. While the database is known to be
+    /// unreachable, `db()` hands this out, so a request fails at once with
+    /// 503 instead of each waiting `acquire_timeout_seconds` for a
+    /// connection; `probe` brings the real pool back.
+    refusing: DatabaseConnection,
+    unreachable: Arc<AtomicBool>,
     /// Where every timestamp the store writes comes from.
     clock: Clock,
     /// Every statement sent, for metrics and to prove the hot path sends none.
@@ -68,6 +74,12 @@ impl Store {
         } else {
             options.max_connections(settings.max_connections);
         }
+        let mut never_connects = options.clone();
+        never_connects.connect_lazy(true).min_connections(0);
+        let refusing = Database::connect(never_connects)
+            .await
+            .context("cannot set up the database pool (setting database.url)")?;
+        refusing.close_by_ref().await?;
         let mut db = Database::connect(options)
             .await
             .context("cannot connect to the database (setting database.url)")?;
@@ -78,6 +90,8 @@ impl Store {
         });
         Ok(Store {
             db,
+            refusing,
+            unreachable: Arc::new(AtomicBool::new(false)),
             clock,
             statements,
         })
@@ -102,18 +116,78 @@ impl Store {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// The connection every query goes through: one that refuses at once
+    /// while the database is known to be unreachable.
     pub fn db(&self) -> &DatabaseConnection {
-        &self.db
+        if self.is_unreachable() {
+            &self.refusing
+        } else {
+            &self.db
+        }
+    }
+
+    /// Whether the database was found unreachable and not reached since.
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable.load(Ordering::Acquire)
+    }
+
+    /// Takes note of an error: if it says the database is unreachable,
+    /// queries fail at once until `probe` reaches it again.
+    pub fn note_error(&self, e: &DbErr) {
+        if is_unavailable(e) && !self.unreachable.swap(true, Ordering::AcqRel) {
+            tracing::warn!(error = %e, "database unreachable; refusing queries until it answers");
+        }
+    }
+
+    /// Tries the real pool (waiting up to `acquire_timeout_seconds`); once
+    /// it answers, queries go to the database again.
+    pub async fn probe(&self) -> Result<(), DbErr> {
+        self.db.ping().await.inspect_err(|e| self.note_error(e))?;
+        if self.unreachable.swap(false, Ordering::AcqRel) {
+            tracing::info!("database reachable again");
+        }
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.db.ping().await
+        self.db().ping().await.inspect_err(|e| self.note_error(e))
     }
 }
 
-/// The database could not be reached: a 503, not a 500.
+/// The database could not be reached, or went away mid-statement (the
+/// server stopped, the connection broke): a 503, not a 500.
 pub fn is_unavailable(e: &DbErr) -> bool {
-    matches!(e, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
+    use sea_orm::sqlx::Error as Sqlx;
+    let runtime = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let sea_orm::RuntimeErr::SqlxError(e) = runtime else {
+        return false;
+    };
+    match e.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed
+        | Sqlx::BeginFailed => true,
+        // SQLSTATE class 08 (connection exception) and 57P (the server is
+        // shutting down, crashed or is starting).
+        Sqlx::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// `is_unavailable` for an error that may carry a `DbErr` in its chain.
+pub fn is_unavailable_any(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|cause| cause.downcast_ref::<DbErr>())
+        .any(is_unavailable)
 }
 
 pub fn is_unique_violation(e: &DbErr) -> bool {
@@ -147,4 +221,33 @@ fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
         private_files::tighten(std::path::Path::new(&file))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+
+    use super::is_unavailable;
+
+    fn exec(e: Sqlx) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
+    }
+
+    #[test]
+    fn a_lost_or_unreachable_database_is_unavailable_and_nothing_else_is() {
+        let reset = || std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(is_unavailable(&DbErr::ConnectionAcquire(
+            ConnAcquireErr::Timeout
+        )));
+        assert!(is_unavailable(&exec(Sqlx::Io(reset()))));
+        assert!(is_unavailable(&DbErr::Query(RuntimeErr::SqlxError(
+            Arc::new(Sqlx::PoolClosed)
+        ))));
+        assert!(!is_unavailable(&exec(Sqlx::RowNotFound)));
+        assert!(!is_unavailable(&DbErr::RecordNotFound("key".into())));
+        assert!(!is_unavailable(&DbErr::Custom("constraint".into())));
+    }
 }

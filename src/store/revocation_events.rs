@@ -18,6 +18,13 @@ pub struct StoredEvent {
     pub event: Option<AccessEvent>,
 }
 
+/// See `Store::transaction_horizon`.
+#[derive(Clone, Copy, Debug)]
+pub struct TransactionHorizon {
+    pub oldest_running: i64,
+    pub next: i64,
+}
+
 /// The PostgreSQL channel that rings when an event is appended.
 pub const NOTIFY_CHANNEL: &str = "latchkey_revocation";
 
@@ -28,9 +35,17 @@ pub async fn append(
     event: AccessEvent,
     now: DateTime<Utc>,
 ) -> Result<AccessEvent, DbErr> {
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        // The transaction gets its id before it takes the event's id, so a
+        // follower that sees the event's id skipped can tell, from the
+        // transactions still running, whether it may yet commit
+        // (`Store::transaction_horizon`).
+        db.execute_unprepared("SELECT txid_current()").await?;
+    }
     encode(&event, now).insert(db).await?;
     // The doorbell: delivered to every replica's listener when this commits.
-    if db.get_database_backend() == DbBackend::Postgres {
+    if postgres {
         db.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}"))
             .await?;
     }
@@ -164,7 +179,30 @@ impl Store {
             .collect())
     }
 
-    /// The last event appended before `cutoff`, or 0.
+    /// On PostgreSQL, the transaction ids around the running ones: the
+    /// oldest still running (`xmin`: every transaction before it has ended)
+    /// and the next to be given out (`xmax`). An event id skipped while
+    /// `xmax` was X can no longer commit once `xmin` reaches X. None on
+    /// SQLite, whose single writer commits ids in order.
+    pub async fn transaction_horizon(&self) -> Result<Option<TransactionHorizon>, DbErr> {
+        if self.db().get_database_backend() != DbBackend::Postgres {
+            return Ok(None);
+        }
+        let row = self
+            .db()
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT txid_snapshot_xmin(s)::int8 AS xmin, txid_snapshot_xmax(s)::int8 AS xmax \
+                 FROM txid_current_snapshot() AS s",
+            ))
+            .await?
+            .ok_or_else(|| DbErr::Custom("txid_current_snapshot() returned no row".into()))?;
+        Ok(Some(TransactionHorizon {
+            oldest_running: row.try_get("", "xmin")?,
+            next: row.try_get("", "xmax")?,
+        }))
+    }
+
     /// The id of the newest event in the log; 0 when it is empty.
     pub async fn latest_revocation_event_id(&self) -> Result<i64, DbErr> {
         let last = events::Entity::find()
@@ -174,6 +212,7 @@ impl Store {
         Ok(last.map_or(0, |row| row.id))
     }
 
+    /// The last event appended before `cutoff`, or 0.
     pub async fn last_revocation_event_id_before(
         &self,
         cutoff: DateTime<Utc>,

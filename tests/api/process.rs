@@ -155,6 +155,18 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Sends SIGKILL, as a crash or an out-of-memory killer would: nothing
+    /// runs after it. Waits for the process to be gone.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL is sent");
+        self.child.wait().unwrap();
+        for reader in self.readers.drain(..) {
+            reader.join().unwrap();
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

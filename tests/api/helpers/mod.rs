@@ -6,11 +6,13 @@ mod gateways;
 mod key_holders;
 mod operators;
 mod pages;
+mod pg_cluster;
 
 pub use api_keys::DAY;
 pub use gateways::{raw_exchange, status_of, Gateway};
 pub use operators::Caller;
 pub use pages::{revealed_key, PageClient, PAGE_CLIENT_AGENT};
+pub use pg_cluster::PgCluster;
 
 use std::sync::LazyLock;
 
