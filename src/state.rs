@@ -99,6 +99,7 @@ impl AppState {
                 cache_capacity: tokens.verified_cache_capacity,
                 cache_ttl: tokens.verified_cache_ttl(),
                 cache_counters: metrics.verified_cache.clone(),
+                path_counters: metrics.token_paths.clone(),
             },
         ));
         let usage = Arc::new(KeyUsage::new(clock.clone()));

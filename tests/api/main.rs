@@ -13,6 +13,7 @@ mod helpers;
 mod hostile_paths;
 mod introspection;
 mod jwt_attacks;
+mod key_digests;
 mod key_revocation;
 mod login_throttle;
 mod logs;
