@@ -25,6 +25,7 @@ pub const TOKEN_CHECKS: &str = "latchkey_token_checks_total";
 pub const LOGINS: &str = "latchkey_logins_total";
 pub const REFRESH_TOKEN_REUSE: &str = "latchkey_refresh_token_reuse_total";
 pub const VERIFIED_CACHE: &str = "latchkey_verified_token_cache_total";
+pub const TOKEN_PATHS: &str = "latchkey_token_check_paths_total";
 pub const STATE_AGE: &str = "latchkey_access_state_age_seconds";
 pub const CURSOR_LAG: &str = "latchkey_revocation_cursor_lag_events";
 pub const ACTIVE_KEYS: &str = "latchkey_api_keys_active";
@@ -66,6 +67,18 @@ pub struct CacheCounters {
     pub misses: Counter,
 }
 
+/// How the tokens missing from the verified cache were judged.
+#[derive(Clone)]
+pub struct PathCounters {
+    /// An API key vouched for by its digest: no signature check.
+    pub digest: Counter,
+    /// Refused before any signature check (API key not active, or not its
+    /// digest).
+    pub refused: Counter,
+    /// An Ed25519 signature check ran.
+    pub signature: Counter,
+}
+
 /// The gauges of one plan, set at each scrape.
 pub struct PlanGauges {
     pub active_keys: Gauge,
@@ -87,6 +100,7 @@ pub struct Metrics {
     pub logins: LoginOutcomes,
     pub refresh_token_reuse: Counter,
     pub verified_cache: CacheCounters,
+    pub token_paths: PathCounters,
     pub state_age_seconds: Gauge,
     pub cursor_lag_events: Gauge,
     pub hash_queue_depth: Gauge,
@@ -154,6 +168,11 @@ impl Metrics {
                 hits: counter(VERIFIED_CACHE, &[("result", "hit")]),
                 misses: counter(VERIFIED_CACHE, &[("result", "miss")]),
             },
+            token_paths: PathCounters {
+                digest: counter(TOKEN_PATHS, &[("path", "digest")]),
+                refused: counter(TOKEN_PATHS, &[("path", "refused")]),
+                signature: counter(TOKEN_PATHS, &[("path", "signature")]),
+            },
             state_age_seconds: gauge(STATE_AGE, &[]),
             cursor_lag_events: gauge(CURSOR_LAG, &[]),
             hash_queue_depth: gauge(HASH_QUEUE, &[]),
@@ -215,7 +234,7 @@ fn key(name: &'static str, labels: &[(&'static str, &'static str)]) -> Key {
 }
 
 fn describe(recorder: &PrometheusRecorder) {
-    let counters: [(&'static str, &'static str); 5] = [
+    let counters: [(&'static str, &'static str); 6] = [
         (REQUESTS, "HTTP requests answered, by route pattern and status."),
         (
             TOKEN_CHECKS,
@@ -229,6 +248,10 @@ fn describe(recorder: &PrometheusRecorder) {
         (
             VERIFIED_CACHE,
             "Lookups in the cache of verified tokens, by result (hit, miss).",
+        ),
+        (
+            TOKEN_PATHS,
+            "Tokens not in the verified cache, by how they were judged (digest, refused, signature).",
         ),
     ];
     for (name, help) in counters {

@@ -100,6 +100,7 @@ impl AppState {
                 cache_ttl: tokens.verified_cache_ttl(),
                 cache_counters: metrics.verified_cache.clone(),
                 max_token_bytes: tokens.max_token_bytes,
+                path_counters: metrics.token_paths.clone(),
             },
         ));
         let usage = Arc::new(KeyUsage::new(clock.clone()));

@@ -3,7 +3,9 @@
 //! release binary as its own process and loads it with wrk on this machine.
 //! Results go to BENCHMARKS.md.
 
+mod cold;
 mod downstream;
+mod replicas;
 mod seed;
 mod server;
 mod wrk;
@@ -29,11 +31,14 @@ async fn main() -> anyhow::Result<()> {
     if run("introspection") {
         report += &introspection().await?;
     }
+    if run("cold") {
+        report += &cold::cold().await?;
+    }
     if run("memory") {
         report += &memory().await?;
     }
     if run("replicas") {
-        report += &replicas().await?;
+        report += &replicas::replicas().await?;
     }
     if run("downstream") {
         report += &downstream::downstream(wrk_seconds()).await?;
@@ -60,22 +65,39 @@ fn header(wanted: &[String]) -> String {
          Machine: {}; wrk and latchkey on the same machine  \n\
          Commit: {}\n\n\
          The machine is shared and noisy: each load figure is the median of {ROUNDS} alternating \
-         {SECONDS}-second wrk runs (2 threads, {CONNECTIONS} connections), and ratios compare \
+         {}-second wrk runs (2 threads, {CONNECTIONS} connections), and ratios compare \
          medians from the same run.\n\n",
         wanted.iter().map(|w| format!(" {w}")).collect::<String>(),
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         machine(),
         commit(),
+        wrk_seconds(),
     )
 }
 
-/// wrk's seconds per run for the newer scenarios; `LATCHKEY_BENCH_SECONDS`
-/// shortens them for a quick look.
+/// wrk's seconds per run; `LATCHKEY_BENCH_SECONDS` shortens them for a
+/// quick look (a smoke run, below, makes them 2).
 fn wrk_seconds() -> u32 {
     std::env::var("LATCHKEY_BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(SECONDS)
+        .unwrap_or(if smoke() { 2 } else { SECONDS })
+}
+
+/// `LATCHKEY_BENCH_SMOKE=1`: a quick run that checks the scenarios work,
+/// with a fiftieth of the tokens and keys and 2-second runs. Its figures
+/// mean nothing.
+fn smoke() -> bool {
+    std::env::var("LATCHKEY_BENCH_SMOKE").is_ok_and(|v| v == "1")
+}
+
+/// `count`, or a fiftieth of it in a smoke run.
+fn scaled(count: usize) -> usize {
+    if smoke() {
+        (count / 50).max(1)
+    } else {
+        count
+    }
 }
 
 fn provenance(wanted: &[String]) -> String {
@@ -178,9 +200,9 @@ async fn introspection() -> anyhow::Result<String> {
         dir.path().join("bench.db").display()
     );
     let seeded = seed::base(&url).await?;
-    let mut tokens = seed::api_keys(&seeded, 5_000, true).await?;
-    tokens.extend(seed::short_lived_tokens(&seeded, 5_000)?);
-    seed::revoked_tokens(&seeded, 100_000).await?;
+    let mut tokens = seed::api_keys(&seeded, scaled(5_000), true).await?;
+    tokens.extend(seed::short_lived_tokens(&seeded, scaled(5_000))?);
+    seed::revoked_tokens(&seeded, scaled(100_000)).await?;
     let token_file = dir.path().join("tokens.txt");
     std::fs::write(&token_file, tokens.join("\n") + "\n")?;
     let server = Server::start(&url, &seeded.master_key, &[])?;
@@ -190,7 +212,7 @@ async fn introspection() -> anyhow::Result<String> {
     let introspect = Load {
         url: server.url("/"),
         connections: CONNECTIONS,
-        seconds: SECONDS,
+        seconds: wrk_seconds(),
         script: Some("introspect.lua"),
         script_args: vec![token_file.display().to_string(), format!("Basic {basic}")],
     };
@@ -199,7 +221,7 @@ async fn introspection() -> anyhow::Result<String> {
     let health = Load {
         url: server.url("/"),
         connections: CONNECTIONS,
-        seconds: SECONDS,
+        seconds: wrk_seconds(),
         script: Some("healthz.lua"),
         script_args: vec![],
     };
@@ -230,7 +252,7 @@ async fn introspection() -> anyhow::Result<String> {
     let floor = Load {
         url: server.url("/"),
         connections: CONNECTIONS,
-        seconds: SECONDS,
+        seconds: wrk_seconds(),
         script: Some("post_floor.lua"),
         script_args: vec![mean_token_len.to_string()],
     };
@@ -265,7 +287,7 @@ async fn introspection() -> anyhow::Result<String> {
     let login = Load {
         url: server.url("/"),
         connections: 16,
-        seconds: SECONDS,
+        seconds: wrk_seconds(),
         script: Some("login.lua"),
         script_args: vec![seed::EMAIL.to_owned(), seed::PASSWORD.to_owned()],
     };
@@ -380,7 +402,7 @@ async fn memory() -> anyhow::Result<String> {
     );
     let seeded = seed::base(&url).await?;
     let started = Instant::now();
-    seed::api_keys(&seeded, 1_000_000, false).await?;
+    seed::api_keys(&seeded, scaled(1_000_000), false).await?;
     let seed_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let server = Server::start(&url, &seeded.master_key, &[])?;
@@ -396,102 +418,5 @@ async fn memory() -> anyhow::Result<String> {
     writeln!(out, "| --- | --- | --- | --- |")?;
     writeln!(out, "| resident memory with 1M active keys | ≤ 300 MB | {rss:.0} MiB (empty database: {baseline_rss:.0} MiB) | {} |", verdict(rss * 1.048_576 <= 300.0))?;
     writeln!(out, "| loading the revocation state | ≤ 10 s | {:.2} s (whole start-up to listening: {start_seconds:.2} s) | {} |\n", load_ms as f64 / 1000.0, verdict(load_ms <= 10_000))?;
-    Ok(out)
-}
-
-/// Two replicas on one PostgreSQL: a key deleted through one is inactive at
-/// the other. 100 trials.
-async fn replicas() -> anyhow::Result<String> {
-    let server_url = std::env::var("LATCHKEY_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let name = format!("latchkey_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = sea_orm::Database::connect(&server_url).await?;
-    use sea_orm::ConnectionTrait;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let url = format!(
-        "{}/{name}",
-        server_url
-            .rsplit_once('/')
-            .map_or(server_url.as_str(), |(base, _)| base)
-    );
-    let seeded = seed::base(&url).await?;
-    let a = Server::start(&url, &seeded.master_key, &[])?;
-    let b = Server::start(&url, &seeded.master_key, &[])?;
-    let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(a.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({ "email": seed::EMAIL, "password": seed::PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["access_token"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?
-        .to_owned();
-    let keys_url = a.url(&format!("/api/v1/companies/{}/api-keys", seeded.company_id));
-    let introspect = |key: String| {
-        let request = client
-            .post(b.url("/api/v1/introspect"))
-            .basic_auth(&seeded.client.0, Some(&seeded.client.1))
-            .form(&[("token", key)]);
-        async move { request.send().await?.json::<serde_json::Value>().await }
-    };
-
-    let mut delays_ms = Vec::new();
-    for _ in 0..100 {
-        let created: serde_json::Value = client
-            .post(&keys_url)
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "name": "trial", "expires_in": 3600 }))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let key = created["token"]
-            .as_str()
-            .ok_or_else(|| anyhow::anyhow!("create failed: {created}"))?
-            .to_owned();
-        let id = created["id"].as_str().unwrap_or_default().to_owned();
-        while introspect(key.clone()).await?["active"] != true {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        let deleted = client
-            .delete(format!("{keys_url}/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            deleted.status() == 204,
-            "delete failed: {}",
-            deleted.status()
-        );
-        let started = Instant::now();
-        while introspect(key.clone()).await?["active"] != false {
-            anyhow::ensure!(
-                started.elapsed() < Duration::from_secs(30),
-                "the deletion never reached the other replica"
-            );
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        delays_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    drop((a, b));
-    admin
-        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await?;
-    delays_ms.sort_by(f64::total_cmp);
-    let p50 = delays_ms[49];
-    let p99 = delays_ms[98];
-    let max = delays_ms[99];
-
-    let mut out = String::new();
-    writeln!(out, "## Revocation across two replicas\n")?;
-    writeln!(out, "Two latchkey processes on one PostgreSQL database. Each trial creates a key through replica A, waits until B vouches for it, deletes it through A, and times from A's `204` until B's introspection says `{{\"active\":false}}` (polled every millisecond). Polling is at its default (1 s); the LISTEN/NOTIFY doorbell is what makes it fast.\n")?;
-    writeln!(out, "| figure | target | measured | |")?;
-    writeln!(out, "| --- | --- | --- | --- |")?;
-    writeln!(out, "| deletion seen by the other replica, p99 of 100 | ≤ 1 s | {p99:.1} ms (p50 {p50:.1} ms, max {max:.1} ms) | {} |\n", verdict(p99 <= 1000.0))?;
     Ok(out)
 }

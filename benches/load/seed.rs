@@ -88,6 +88,9 @@ pub async fn api_keys(
         let mut rows = Vec::with_capacity(chunk.len());
         for i in chunk {
             let id = Uuid::now_v7();
+            // With tokens, each row keeps its token's digest, as a key
+            // created through the API does.
+            let mut digest = None;
             if want_tokens {
                 let token = seeded.state.issuer.api_key(
                     id,
@@ -96,6 +99,7 @@ pub async fn api_keys(
                     expires_at,
                     None,
                 )?;
+                digest = Some(latchkey::tokens::token_digest(&token.token).to_vec());
                 tokens.push(token.token);
             }
             rows.push(api_keys::ActiveModel {
@@ -112,6 +116,7 @@ pub async fn api_keys(
                 revoked_by: Set(None),
                 revoked_reason: Set(None),
                 scopes: Set(None),
+                token_digest: Set(digest),
             });
         }
         api_keys::Entity::insert_many(rows).exec(&txn).await?;
@@ -147,6 +152,8 @@ pub async fn revoked_tokens(seeded: &Seeded, count: usize) -> anyhow::Result<()>
             role: Set(None),
             not_after: Set(Some(not_after)),
             created_at: Set(Utc::now()),
+            token_digest: Set(None),
+            scopes: Set(None),
             ..Default::default()
         });
         revocation_events::Entity::insert_many(rows)

@@ -18,10 +18,13 @@ impl Server {
         master_key: &str,
         extra_env: &[(&str, &str)],
     ) -> anyhow::Result<Server> {
-        // Where `cargo build --release` put it, honouring CARGO_TARGET_DIR.
-        let target = std::env::var("CARGO_TARGET_DIR")
-            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").to_owned());
-        let binary = format!("{target}/release/latchkey");
+        // benches/run says where `cargo build --release` put it (cargo's
+        // own target directory); else CARGO_TARGET_DIR, else ./target.
+        let binary = std::env::var("LATCHKEY_BENCH_BINARY").unwrap_or_else(|_| {
+            let target = std::env::var("CARGO_TARGET_DIR")
+                .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").to_owned());
+            format!("{target}/release/latchkey")
+        });
         let mut command = Command::new(binary);
         command
             .arg("serve")

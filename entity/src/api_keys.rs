@@ -22,6 +22,9 @@ pub struct Model {
     /// The key's scopes, space-separated as in its token's `scope` claim;
     /// `None` for a key with its creator's full rights.
     pub scopes: Option<String>,
+    /// SHA-256 of the key's exact token string (never the token itself);
+    /// `None` for keys made before digests were kept.
+    pub token_digest: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

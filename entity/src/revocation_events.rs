@@ -13,6 +13,11 @@ pub struct Model {
     pub role: Option<String>,
     pub not_after: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// `key_created`: the key's token digest (`None` in rows written before
+    /// digests were kept).
+    pub token_digest: Option<Vec<u8>>,
+    /// `key_created`: the key's scopes, space-separated; `None`: unrestricted.
+    pub scopes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

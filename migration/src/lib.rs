@@ -15,6 +15,7 @@ mod m20261128_000012_add_api_key_scopes;
 mod m20261128_000020_admin_and_provisioning;
 mod m20261128_000020_create_login_attempts;
 mod m20261129_000001_revoke_signing_keys;
+mod m20261129_000002_add_token_digests;
 mod m20261129_000003_add_refresh_session_end;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_revoke_signing_keys::Migration),
             Box::new(m20261128_000020_admin_and_provisioning::Migration),
             Box::new(m20261128_000012_add_api_key_scopes::Migration),
+            Box::new(m20261129_000002_add_token_digests::Migration),
             Box::new(m20261129_000003_add_refresh_session_end::Migration),
         ]
     }

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::client_secrets::ClientSecrets;
 use crate::clock::Clock;
-use crate::domain::{AccessEvent, ActiveKey, Role};
-use crate::tokens::{Claims, TokenKind};
+use crate::domain::{AccessEvent, ActiveKey, ActiveKeys, Role, ScopeSets};
+use crate::tokens::{Claims, KeyVouch, TokenKind};
 
 /// How long the marker of an ended key is kept, in seconds.
 ///
@@ -37,6 +37,8 @@ struct UserCutoff {
 #[derive(Default)]
 struct Inner {
     active_keys: HashMap<Uuid, ActiveKey>,
+    /// The scope sets `active_keys` entries point into.
+    scope_sets: ScopeSets,
     /// Keys ended (deleted or revoked) lately, with when their marker may
     /// go (unix seconds): a creation applied late cannot bring them back.
     ended_keys: HashMap<Uuid, i64>,
@@ -60,7 +62,7 @@ pub struct AccessState {
 /// A full picture read from the database at start.
 #[derive(Default)]
 pub struct Snapshot {
-    pub active_keys: HashMap<Uuid, ActiveKey>,
+    pub active_keys: ActiveKeys,
     pub revoked_jtis: Vec<(Uuid, DateTime<Utc>)>,
     pub disabled_users: Vec<Uuid>,
     pub user_cutoffs: Vec<(Uuid, DateTime<Utc>)>,
@@ -72,7 +74,8 @@ pub struct Snapshot {
 impl From<Snapshot> for Inner {
     fn from(snapshot: Snapshot) -> Self {
         let mut inner = Inner {
-            active_keys: snapshot.active_keys,
+            active_keys: snapshot.active_keys.entries,
+            scope_sets: snapshot.active_keys.scope_sets,
             ..Inner::default()
         };
         inner.revoked_jtis.extend(
@@ -187,6 +190,36 @@ impl AccessState {
         }
     }
 
+    /// Whether the allow-list vouches for an API key's token without its
+    /// signature: `claims` are the token's own, not yet verified; `digest`
+    /// is the SHA-256 of the whole token. The key must be active, and the
+    /// digest and scopes it was created with must match: then the token is
+    /// byte for byte the one we issued. A key from before digests were kept
+    /// leaves the signature to decide.
+    pub fn vouch_for_key(&self, claims: &Claims, digest: &[u8; 32]) -> KeyVouch {
+        let inner = self.read();
+        let Some(key) = inner.active_keys.get(&claims.jti) else {
+            return KeyVouch::Refused;
+        };
+        let Some(expected) = key.digest else {
+            return KeyVouch::Unknown;
+        };
+        if !digests_equal(&expected, digest) {
+            return KeyVouch::Refused;
+        }
+        // The token is the one we issued. Should its claims still disagree
+        // with the entry, the signature path decides, as it did before.
+        let agrees = claims.company_id == Some(key.company_id)
+            && claims.sub == key.user_id
+            && claims.exp == key.expires_at
+            && claims.scope.as_deref() == inner.scope_sets.claim(key.scopes);
+        if agrees {
+            KeyVouch::Vouched
+        } else {
+            KeyVouch::Unknown
+        }
+    }
+
     /// Whether the secret is the client's, compared in constant time.
     pub fn client_matches(&self, client_id: &str, secret: &str) -> bool {
         self.read().clients.matches(client_id, secret)
@@ -222,12 +255,17 @@ impl AccessState {
                     company_id,
                     user_id,
                     expires_at,
+                    digest,
+                    scopes,
                 } => {
                     if !inner.ended_keys.contains_key(&key_id) {
+                        let scopes = inner.scope_sets.intern(scopes.as_deref());
                         let entry = ActiveKey {
                             company_id,
                             user_id,
                             expires_at: expires_at.timestamp(),
+                            digest,
+                            scopes,
                         };
                         inner.active_keys.insert(key_id, entry);
                     }
@@ -278,6 +316,12 @@ impl AccessState {
         inner.active_keys.retain(|_, key| key.expires_at >= horizon);
         inner.ended_keys.retain(|_, until| *until >= now);
     }
+}
+
+/// Digests compared without an early exit, so the time taken tells a
+/// caller nothing about how much of a valid key's digest they guessed.
+fn digests_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ mod plan;
 mod role;
 mod scopes;
 
-pub use access_event::{AccessEvent, ActiveKey};
+pub use access_event::{AccessEvent, ActiveKey, ActiveKeys, ScopeSetId, ScopeSets};
 pub use email::Email;
 pub use expiry::Expiry;
 pub use names::{CompanyName, KeyName};

@@ -20,7 +20,7 @@ use crate::store::api_keys::{CreateKeyError, KeyFilter, NewApiKey};
 use crate::store::audit::{Actor, AuditEntry};
 use crate::store::Store;
 use crate::throttle::Throttle;
-use crate::tokens::{Claims, TokenIssuer};
+use crate::tokens::{token_digest, Claims, TokenIssuer};
 use crate::usage::KeyUsage;
 use crate::Result;
 
@@ -275,6 +275,15 @@ impl ApiKeys {
                 key_id,
             )
         };
+        // Signed before the row is written, so the row keeps its digest;
+        // shown only if the row commits.
+        let token = self.issuer.api_key(
+            key_id,
+            caller.sub,
+            company_id,
+            expiry.at(),
+            scopes.to_claim(),
+        )?;
         let new_key = NewApiKey {
             id: key_id,
             company_id,
@@ -282,6 +291,7 @@ impl ApiKeys {
             name,
             expiry,
             scopes,
+            token_digest: token_digest(&token.token),
             creator_token_issued_at_ms: caller.issued_at_ms(),
         };
         let created = match self
@@ -305,13 +315,6 @@ impl ApiKeys {
             Err(CreateKeyError::Db(e)) => return Err(e.into()),
         };
         let key = created.value;
-        let token = self.issuer.api_key(
-            key.id,
-            key.user_id,
-            key.company_id,
-            key.expires_at,
-            key.scopes.clone(),
-        )?;
         self.admin.events.put_in_force(created.events).await;
         Ok(Some(CreatedKey {
             id: key.id,

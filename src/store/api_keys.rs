@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::audit::{self, AuditEntry};
 use super::revocation_events;
 use super::{is_unique_violation, Committed, Store};
-use crate::domain::{AccessEvent, ActiveKey, Expiry, KeyName, KeyScopes, Role};
+use crate::domain::{AccessEvent, ActiveKey, ActiveKeys, Expiry, KeyName, KeyScopes, Role};
 
 pub struct NewApiKey {
     pub id: Uuid,
@@ -24,6 +24,8 @@ pub struct NewApiKey {
     pub name: KeyName,
     pub expiry: Expiry,
     pub scopes: KeyScopes,
+    /// SHA-256 of the key's token (never the token).
+    pub token_digest: [u8; 32],
     /// When the creator's login token was issued (unix ms): a `revoke-tokens`
     /// that committed just before this creation must win.
     pub creator_token_issued_at_ms: i64,
@@ -162,6 +164,7 @@ impl Store {
             revoked_by: Set(None),
             revoked_reason: Set(None),
             scopes: Set(key.scopes.to_claim()),
+            token_digest: Set(Some(key.token_digest.to_vec())),
         }
         .insert(&txn)
         .await
@@ -177,6 +180,8 @@ impl Store {
             company_id: key.company_id,
             user_id: key.user_id,
             expires_at: key.expiry.at(),
+            digest: Some(key.token_digest),
+            scopes: key.scopes.to_claim(),
         };
         let events = vec![revocation_events::append(&txn, event, now).await?];
         audit::record(&txn, audit_entry, now).await?;
@@ -283,10 +288,7 @@ impl Store {
     /// at start.
     /// Read in pages by id, straight into the map, so a million keys never sit
     /// in memory twice (as rows and as entries).
-    pub async fn active_key_entries(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<HashMap<Uuid, ActiveKey>, DbErr> {
+    pub async fn active_key_entries(&self, now: DateTime<Utc>) -> Result<ActiveKeys, DbErr> {
         const PAGE: u64 = 50_000;
         let active = || {
             api_keys::Entity::find()
@@ -295,7 +297,10 @@ impl Store {
                 .filter(api_keys::Column::ExpiresAt.gt(now))
         };
         let count = active().count(self.db()).await?;
-        let mut entries = HashMap::with_capacity(usize::try_from(count).unwrap_or(0));
+        let mut keys = ActiveKeys {
+            entries: HashMap::with_capacity(usize::try_from(count).unwrap_or(0)),
+            ..ActiveKeys::default()
+        };
         let mut after: Option<Uuid> = None;
         loop {
             let mut page = active()
@@ -305,32 +310,46 @@ impl Store {
                     api_keys::Column::CompanyId,
                     api_keys::Column::UserId,
                     api_keys::Column::ExpiresAt,
+                    api_keys::Column::TokenDigest,
+                    api_keys::Column::Scopes,
                 ])
                 .order_by_asc(api_keys::Column::Id)
                 .limit(PAGE);
             if let Some(after) = after {
                 page = page.filter(api_keys::Column::Id.gt(after));
             }
-            let rows: Vec<(Uuid, Uuid, Uuid, DateTime<Utc>)> =
-                page.into_tuple().all(self.db()).await?;
+            let rows: Vec<KeyRow> = page.into_tuple().all(self.db()).await?;
             let full = rows.len() as u64 == PAGE;
             after = rows.last().map(|row| row.0);
-            for (id, company_id, user_id, expires_at) in rows {
-                entries.insert(
+            for (id, company_id, user_id, expires_at, digest, scopes) in rows {
+                let scopes = keys.scope_sets.intern(scopes.as_deref());
+                keys.entries.insert(
                     id,
                     ActiveKey {
                         company_id,
                         user_id,
                         expires_at: expires_at.timestamp(),
+                        digest: digest.as_deref().and_then(|d| d.try_into().ok()),
+                        scopes,
                     },
                 );
             }
             if !full {
-                return Ok(entries);
+                return Ok(keys);
             }
         }
     }
 }
+
+/// id, company, user, expiry, token digest, scopes.
+type KeyRow = (
+    Uuid,
+    Uuid,
+    Uuid,
+    DateTime<Utc>,
+    Option<Vec<u8>>,
+    Option<String>,
+);
 
 /// Ends, for good, every key of `keys` that is neither deleted nor already
 /// revoked, inside the caller's transaction, with an event for each.

@@ -13,6 +13,6 @@ pub use claims::{Claims, TokenKind};
 pub use issuer::{IssuedToken, TokenIssuer};
 pub use key_ring::KeyRing;
 pub use master_key::MasterKey;
-pub use opaque::{random_secret, sha256_hex};
+pub use opaque::{random_secret, sha256_hex, token_digest};
 pub use page_mac::PageMac;
-pub use verifier::{TokenVerifier, VerifierSettings, VerifyError};
+pub use verifier::{KeyVouch, TokenVerifier, VerifierSettings, VerifyError};

@@ -12,6 +12,14 @@ pub fn random_secret() -> String {
 }
 
 /// Lower-case hex SHA-256: how opaque secrets are stored and looked up.
+/// SHA-256 of a token's exact string: what an API key's row and allow-list
+/// entry keep instead of the token, and the verified cache's key.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref());
+    digest
+}
+
 pub fn sha256_hex(input: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, input.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()

@@ -269,11 +269,14 @@ async fn typ_and_kind_must_agree() {
         "a re-signed login token",
     )
     .await;
-    t.assert_accepted(
+    // An API key is known by the digest of the exact token we issued: the
+    // same claims signed again are another token, refused (issue #12).
+    t.assert_refused(
         &t.signed_by_us(header_of("apikey+jwt"), &key),
         "a re-signed API key",
     )
     .await;
+    t.assert_accepted(&t.api_key, "the API key as issued").await;
 
     for (typ, claims, why) in [
         (

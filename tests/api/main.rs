@@ -15,6 +15,7 @@ mod hostile_paths;
 mod introspection;
 mod invitation_page;
 mod jwt_attacks;
+mod key_digests;
 mod key_revocation;
 mod limits;
 mod login_throttle;

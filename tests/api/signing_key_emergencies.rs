@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use crate::helpers::{eventually, inactive, spawn_app, spawn_app_with, TestApp, TestDatabase};
+use crate::key_digests::paths;
 use crate::process::Latchkey;
 
 fn cli_with_master_key(app: &TestApp) -> Latchkey {
@@ -180,4 +181,48 @@ async fn the_signing_key_is_rotated_once_it_is_as_old_as_the_setting_says() {
 fn automatic_rotation_is_off_by_default() {
     let settings = latchkey::settings::Settings::defaults();
     assert_eq!(settings.signing_keys.rotation_interval(), None);
+}
+
+#[tokio::test]
+async fn a_key_known_by_its_digest_dies_with_its_signing_key_on_every_replica() {
+    let app = spawn_app().await;
+    let replica = app.replica().await;
+    let leaked = app.state.keys.current().signing_kid.clone();
+    let (_, company, login_token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    let key = app.create_key_ok(&login_token, company).await;
+    let key_token = key["token"].as_str().unwrap().to_owned();
+    let client = app.create_client().await;
+    replica.state.follower.catch_up().await.unwrap();
+    for instance in [&app, &replica] {
+        let before = paths(instance).await;
+        assert_eq!(
+            instance.introspect_ok(&client, &key_token).await["active"],
+            true
+        );
+        let after = paths(instance).await;
+        assert_eq!(
+            after[0] - before[0],
+            1.0,
+            "checked by its digest, not its signature"
+        );
+        assert_eq!(after[2], before[2]);
+    }
+
+    let revoked = cli_with_master_key(&app)
+        .run_json(&["signing-key", "revoke", &leaked, "--yes", "--json"], "");
+    assert_eq!(revoked["killed_api_keys"], 1);
+
+    for instance in [&app, &replica] {
+        instance.state.follower.catch_up().await.unwrap();
+        let before = paths(instance).await;
+        assert_eq!(
+            instance.introspect_ok(&client, &key_token).await,
+            inactive()
+        );
+        assert_eq!(instance.me(&key_token).await.status(), 401);
+        let after = paths(instance).await;
+        assert_eq!(after[2], before[2], "no signature check for a dead key");
+    }
 }

@@ -41,6 +41,8 @@ fn created(key_id: Uuid) -> AccessEvent {
         company_id: Uuid::now_v7(),
         user_id: Uuid::now_v7(),
         expires_at: Utc::now() + Duration::days(365),
+        digest: None,
+        scopes: None,
     }
 }
 
@@ -58,6 +60,8 @@ fn api_key(clock: &Clock, state: &AccessState, user: Uuid, company: Uuid) -> Cla
             company_id: company,
             user_id: user,
             expires_at: key.expires_at(),
+            digest: None,
+            scopes: None,
         },
     ]);
     key
