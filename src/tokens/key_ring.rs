@@ -85,6 +85,30 @@ impl KeyRing {
         })
     }
 
+    /// A ring of one key, held in memory only, that signs and verifies:
+    /// for the fuzz targets (`fuzz/`) and unit tests, which have no store.
+    #[doc(hidden)]
+    pub fn in_memory(master: MasterKey, kid: &str, pkcs8: &[u8]) -> anyhow::Result<Self> {
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
+            .map_err(|_| anyhow::anyhow!("not an Ed25519 PKCS#8 key"))?;
+        let public_key = pair.public_key().as_ref();
+        let jwks = serde_json::to_vec(&json!({ "keys": [jwk(kid, public_key)] }))?;
+        let set = KeySet {
+            signing_kid: kid.to_owned(),
+            signing_key: EncodingKey::from_ed_der(pkcs8),
+            signing_since: Utc::now(),
+            verifying: HashMap::from([(kid.to_owned(), DecodingKey::from_ed_der(public_key))]),
+            jwks: jwks.into(),
+            next_expiry: None,
+        };
+        Ok(KeyRing {
+            master,
+            verify_grace: Duration::zero(),
+            current: RwLock::new(Arc::new(set)),
+            removals: AtomicU64::new(0),
+        })
+    }
+
     /// Changes each time a key stops verifying.
     pub fn removals(&self) -> u64 {
         self.removals.load(Ordering::Acquire)
@@ -221,14 +245,7 @@ async fn build_set(
         .min();
     for key in rows.iter().filter(verifies) {
         verifying.insert(key.kid.clone(), DecodingKey::from_ed_der(&key.public_key));
-        jwks.push(json!({
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "alg": "EdDSA",
-            "use": "sig",
-            "kid": key.kid,
-            "x": URL_SAFE_NO_PAD.encode(&key.public_key),
-        }));
+        jwks.push(jwk(&key.kid, &key.public_key));
     }
     let jwks = serde_json::to_vec(&json!({ "keys": jwks }))?;
     Ok(Some(KeySet {
@@ -239,4 +256,16 @@ async fn build_set(
         jwks: jwks.into(),
         next_expiry,
     }))
+}
+
+/// One key's entry in the JWKS.
+fn jwk(kid: &str, public_key: &[u8]) -> serde_json::Value {
+    json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "alg": "EdDSA",
+        "use": "sig",
+        "kid": kid,
+        "x": URL_SAFE_NO_PAD.encode(public_key),
+    })
 }
