@@ -5,7 +5,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use latchkey::clock::Clock;
-use latchkey::monitoring::CacheCounters;
+use latchkey::monitoring::{CacheCounters, PathCounters};
 use latchkey::tokens::{
     crypto_provider, KeyRing, MasterKey, TokenIssuer, TokenVerifier, VerifierSettings,
 };
@@ -50,6 +50,12 @@ pub static VERIFIER: LazyLock<TokenVerifier> = LazyLock::new(|| {
             cache_capacity: 0,
             cache_ttl: Duration::from_secs(1),
             cache_counters: counters,
+            max_token_bytes: 4096,
+            path_counters: PathCounters {
+                digest: metrics::Counter::noop(),
+                refused: metrics::Counter::noop(),
+                signature: metrics::Counter::noop(),
+            },
         },
     )
 });
