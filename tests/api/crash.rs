@@ -45,37 +45,8 @@ fn iterations() -> usize {
 
 async fn fixture() -> Fixture {
     let latchkey = Latchkey::new().await;
-    let company = latchkey.run_json(
-        &[
-            "company",
-            "create",
-            "--name",
-            "Acme",
-            "--plan",
-            "professional_unlimited",
-            "--json",
-        ],
-        "",
-    );
-    let user = latchkey.run_json(
-        &["user", "create", "--email", "ada@example.com", "--json"],
-        PASSWORD,
-    );
-    let company_id = company["id"].as_str().unwrap().to_owned();
-    latchkey.run_json(
-        &[
-            "member",
-            "add",
-            "--company",
-            &company_id,
-            "--user",
-            user["id"].as_str().unwrap(),
-            "--role",
-            "owner",
-            "--json",
-        ],
-        "",
-    );
+    let (company_id, _) =
+        latchkey.owner_of_new_company("professional_unlimited", "ada@example.com", PASSWORD);
     let client = latchkey.run_json(&["client", "create", "--name", "checker", "--json"], "");
     Fixture {
         latchkey,

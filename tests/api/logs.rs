@@ -97,38 +97,7 @@ async fn no_password_or_token_ever_reaches_the_logs() {
 #[tokio::test]
 async fn no_key_or_session_token_reaches_the_logs_or_a_later_page() {
     let latchkey = Latchkey::new().await;
-    let company = latchkey.run_json(
-        &[
-            "--json",
-            "company",
-            "create",
-            "--name",
-            "Acme",
-            "--plan",
-            "professional",
-        ],
-        "",
-    );
-    let company = company["id"].as_str().unwrap().to_owned();
-    let user = latchkey.run_json(
-        &["--json", "user", "create", "--email", "ada@example.com"],
-        PASSWORD,
-    );
-    let user = user["id"].as_str().unwrap().to_owned();
-    latchkey.run_json(
-        &[
-            "--json",
-            "member",
-            "add",
-            "--company",
-            &company,
-            "--user",
-            &user,
-            "--role",
-            "owner",
-        ],
-        "",
-    );
+    let (company, _) = latchkey.owner_of_new_company("professional", "ada@example.com", PASSWORD);
     let mut server = latchkey.serve("trace");
     let mut browser = PageClient::at(&server.address);
     browser.sign_in_as("ada@example.com", PASSWORD).await;

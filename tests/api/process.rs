@@ -60,6 +60,40 @@ impl Latchkey {
         serde_json::from_slice(&output.stdout).expect("one JSON value on stdout")
     }
 
+    /// Through the CLI: a company "Acme" on `plan`, and `email` (with
+    /// `password`) as its owner. Their ids.
+    pub fn owner_of_new_company(
+        &self,
+        plan: &str,
+        email: &str,
+        password: &str,
+    ) -> (String, String) {
+        let company = self.run_json(
+            &[
+                "--json", "company", "create", "--name", "Acme", "--plan", plan,
+            ],
+            "",
+        );
+        let user = self.run_json(&["--json", "user", "create", "--email", email], password);
+        let company_id = company["id"].as_str().unwrap().to_owned();
+        let user_id = user["id"].as_str().unwrap().to_owned();
+        self.run_json(
+            &[
+                "--json",
+                "member",
+                "add",
+                "--company",
+                &company_id,
+                "--user",
+                &user_id,
+                "--role",
+                "owner",
+            ],
+            "",
+        );
+        (company_id, user_id)
+    }
+
     /// Starts `latchkey serve` on a free port with JSON logs at `level`.
     pub fn serve(&self, level: &str) -> Server {
         self.serve_with(level, &[])

@@ -10,40 +10,9 @@ const PASSWORD: &str = "correct horse battery staple";
 #[tokio::test]
 async fn sigterm_right_after_a_key_is_used_loses_no_last_used_at_and_exits_0() {
     let latchkey = Latchkey::new().await;
-    let company = latchkey.run_json(
-        &[
-            "company",
-            "create",
-            "--name",
-            "Acme",
-            "--plan",
-            "professional",
-            "--json",
-        ],
-        "",
-    );
-    let user = latchkey.run_json(
-        &["user", "create", "--email", "ada@example.com", "--json"],
-        PASSWORD,
-    );
-    let (company_id, user_id) = (
-        company["id"].as_str().unwrap(),
-        user["id"].as_str().unwrap(),
-    );
-    latchkey.run_json(
-        &[
-            "member",
-            "add",
-            "--company",
-            company_id,
-            "--user",
-            user_id,
-            "--role",
-            "owner",
-            "--json",
-        ],
-        "",
-    );
+    let (company_id, _) =
+        latchkey.owner_of_new_company("professional", "ada@example.com", PASSWORD);
+    let company_id = company_id.as_str();
     // The default flush interval is a minute: only the shutdown writes it.
     let mut server = latchkey.serve("info");
     let client = reqwest::Client::new();
