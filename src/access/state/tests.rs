@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{AccessState, Snapshot, ENDED_KEY_MARKER_SECONDS};
 use crate::clock::Clock;
-use crate::domain::{AccessEvent, Role};
+use crate::domain::{AccessEvent, ActiveKey, Role, ScopeSetId};
 use crate::tokens::{Claims, TokenKind};
 
 const LEEWAY_SECONDS: i64 = 30;
@@ -279,4 +279,34 @@ fn clients_are_replaced_whole() {
 
     assert!(!state.client_matches("a", "secret"));
     assert!(state.client_matches("b", "secret"));
+}
+
+#[test]
+fn a_reload_read_before_a_deletion_does_not_bring_the_key_back() {
+    let clock = Clock::system();
+    let state = state(&clock);
+    let (user, company) = (Uuid::now_v7(), Uuid::now_v7());
+    let key = api_key(&clock, &state, user, company);
+    // The snapshot was read while the key still stood...
+    let mut snapshot = Snapshot {
+        memberships: vec![(user, company, Role::Member)],
+        ..Snapshot::default()
+    };
+    snapshot.active_keys.entries.insert(
+        key.jti,
+        ActiveKey {
+            company_id: company,
+            user_id: user,
+            expires_at: key.exp,
+            digest: None,
+            scopes: ScopeSetId::UNRESTRICTED,
+        },
+    );
+    // ...then this instance deleted it, before the snapshot went in.
+    state.apply([AccessEvent::KeyDeleted { key_id: key.jti }]);
+
+    state.reload(snapshot);
+
+    assert!(!state.is_active(&key));
+    assert_eq!(state.active_key_count(), 0);
 }
