@@ -138,12 +138,20 @@ impl LogFollower {
     /// Puts this instance's own committed write in force before its caller
     /// is answered, then reads whatever else the log holds. A failed read
     /// is only logged: the write itself is already in force here.
+    ///
+    /// A membership change is the one event whose effect depends on its
+    /// order (a later change undoes it): applied here, after a catch-up
+    /// that already read a later one, it would undo that. It is left to
+    /// the log read just below, which applies it in order.
     pub async fn apply_committed(&self, events: Vec<AccessEvent>) {
+        let in_any_order = events
+            .into_iter()
+            .filter(|event| !matches!(event, AccessEvent::MembershipChanged { .. }));
         {
             // Not in the middle of a reload, whose older snapshot would
             // otherwise replace this write until the log is read again.
             let _cursor = self.cursor.lock().await;
-            self.state.apply(events);
+            self.state.apply(in_any_order);
         }
         if let Err(e) = self.catch_up().await {
             tracing::warn!(error = %e, "cannot read revocation events after a write");
@@ -194,6 +202,9 @@ impl LogFollower {
             // Whatever committed while the snapshot was read.
             self.read_log(&mut cursor).await?;
             cursor.state_dirty = false;
+            // A signing key may have changed in what the log could not
+            // show (the snapshot holds the clients, not the key ring).
+            cursor.keys_dirty = true;
             tracing::warn!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "access state reloaded after a gap in the revocation log outlived its patience"
@@ -217,31 +228,27 @@ impl LogFollower {
     /// applies them. If any read fails, the cursor goes back to where it
     /// was, so the ids it skipped meanwhile are not lost: they are read
     /// again, and applying an event twice is harmless.
+    ///
+    /// The cursor moves only once the whole read has succeeded (with the
+    /// ids it skipped tracked), so a read that fails or is dropped midway
+    /// loses nothing.
     async fn read_log(&self, cursor: &mut Cursor) -> anyhow::Result<()> {
-        let start = cursor.last_id;
-        let result = self.read_log_from_cursor(cursor).await;
-        if result.is_err() {
-            cursor.last_id = start;
-        }
-        result
-    }
-
-    async fn read_log_from_cursor(&self, cursor: &mut Cursor) -> anyhow::Result<()> {
+        let mut last_id = cursor.last_id;
         let mut skipped = BTreeSet::new();
         let mut overflowed = false;
         loop {
             let gaps: Vec<i64> = cursor.gaps.keys().copied().collect();
             let rows = self
                 .store
-                .revocation_events_after(cursor.last_id, &gaps, BATCH)
+                .revocation_events_after(last_id, &gaps, BATCH)
                 .await?;
             let full_batch = rows.len() as u64 == BATCH;
             let mut events = Vec::with_capacity(rows.len());
             for row in rows {
                 cursor.gaps.remove(&row.id);
                 skipped.remove(&row.id);
-                if row.id > cursor.last_id {
-                    let missing = (cursor.last_id + 1)..row.id;
+                if row.id > last_id {
+                    let missing = (last_id + 1)..row.id;
                     if cursor.gaps.len() + skipped.len() + missing.clone().count()
                         > MAX_TRACKED_GAPS
                     {
@@ -254,7 +261,7 @@ impl LogFollower {
                     } else {
                         skipped.extend(missing);
                     }
-                    cursor.last_id = row.id;
+                    last_id = row.id;
                 }
                 match row.event {
                     Some(AccessEvent::SigningKeysChanged { .. }) => cursor.keys_dirty = true,
@@ -291,6 +298,7 @@ impl LogFollower {
                 });
             }
         }
+        cursor.last_id = last_id;
         Ok(())
     }
 

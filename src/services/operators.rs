@@ -97,7 +97,11 @@ impl Operators {
                 outcome: "denied",
                 ..actor.entry("operator_api.denied", None, request)
             };
-            self.store.record_audit(entry).await?;
+            if let Err(e) = self.store.record_audit(entry).await {
+                // Not audited: the next refusal must try again.
+                self.recently_denied.invalidate(&actor.name);
+                return Err(e.into());
+            }
         } else {
             tracing::info!(actor = %actor.name, request, "operator API refused again; not audited again");
         }

@@ -180,6 +180,7 @@ impl Store {
             )
             .filter(users::Column::Id.eq(user.id))
             .filter(users::Column::PasswordHash.eq(NO_PASSWORD))
+            .filter(users::Column::DisabledAt.is_null())
             .exec(&txn)
             .await?;
         if set.rows_affected != 1 {

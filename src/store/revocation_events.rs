@@ -204,7 +204,8 @@ impl Store {
     /// gap open. A running transaction's id can be above the snapshot's
     /// `xmax` (which is only one past the newest *ended* one), so `next`
     /// is past both. `backend_xid` is 32 bits: it is widened to the epoch
-    /// nearest `xmax`.
+    /// nearest `xmax`. Never call this inside an explicit transaction:
+    /// `pg_stat_activity` is read once per transaction and then cached.
     pub async fn transaction_horizon(&self) -> Result<Option<TransactionHorizon>, DbErr> {
         if self.db().get_database_backend() != DbBackend::Postgres {
             return Ok(None);

@@ -15,6 +15,7 @@ pub use pages::{revealed_key, PageClient, PAGE_CLIENT_AGENT};
 pub use pg_cluster::PgCluster;
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -141,7 +142,13 @@ pub async fn spawn_on(db: TestDatabase, settings: Settings) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        // Idle connections are dropped before the server's keep-alive
+        // (5 s) closes them: a request sent on a connection the server is
+        // closing at that moment is reset, and would fail the test.
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap(),
         state,
         settings,
         db,

@@ -66,6 +66,8 @@ impl PageClient {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(PAGE_CLIENT_AGENT)
+                // Before the server's keep-alive closes them (see spawn_app).
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .unwrap(),
             cookies: HashMap::new(),
