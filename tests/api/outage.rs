@@ -141,6 +141,9 @@ async fn a_database_outage_fails_closed_and_recovers_without_a_restart() {
 
     cluster.resume();
     until_recovered(&app).await;
+    // The other replica finds the database again by itself too (its poller
+    // probes); this waits for it instead of racing it.
+    until_recovered(&other).await;
     // Revoked elsewhere once the database is back: read from the log.
     assert_eq!(other.revoke(&token).await.status(), 200);
     app.state.follower.catch_up().await.unwrap();

@@ -220,6 +220,13 @@ async fn a_member_sees_only_their_own_keys() {
     let own = app.create_key_ok(&member_token, company).await;
 
     sign_in(&browser, &app, &member.email, PASSWORD).await;
+    // The click may return before the keys page has loaded.
+    browser
+        .wait_until(
+            "the keys page lists a key",
+            "document.querySelectorAll('.key-row').length > 0",
+        )
+        .await;
     let rows = browser
         .eval("return Array.from(document.querySelectorAll('.key-row')).map(r => r.id.slice(4))")
         .await;
