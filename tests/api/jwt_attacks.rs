@@ -326,31 +326,55 @@ async fn typ_and_kind_must_agree() {
 async fn exp_and_nbf_hold_to_the_second_with_the_leeway() {
     let t = target().await;
     let (_, login, _) = parts(&t.login);
-    let now = t.app.state.clock.unix_seconds();
     let leeway = t.app.settings.tokens.leeway_seconds as i64;
     let at = |exp: i64, nbf: i64| with(&login, json!({ "exp": exp, "nbf": nbf }));
     let sign = |claims: Value| t.signed_by_us(header_of("at+jwt"), &claims);
 
-    t.assert_accepted(
-        &sign(at(now - leeway, now - 60)),
-        "expired within the leeway",
-    )
-    .await;
-    t.assert_refused(
-        &sign(at(now - leeway - 1, now - 60)),
-        "expired beyond the leeway",
-    )
-    .await;
-    t.assert_accepted(
-        &sign(at(now + 60, now + leeway)),
-        "not yet valid within the leeway",
-    )
-    .await;
-    t.assert_refused(
-        &sign(at(now + 60, now + leeway + 1)),
-        "not yet valid beyond the leeway",
-    )
-    .await;
+    // Each edge is one second wide: a case is judged again if the clock's
+    // second turned while it was being judged (a slow, busy machine).
+    let edges: [(fn(i64, i64) -> (i64, i64), bool, &str); 4] = [
+        (
+            |now, l| (now - l, now - 60),
+            true,
+            "expired within the leeway",
+        ),
+        (
+            |now, l| (now - l - 1, now - 60),
+            false,
+            "expired beyond the leeway",
+        ),
+        (
+            |now, l| (now + 60, now + l),
+            true,
+            "not yet valid within the leeway",
+        ),
+        (
+            |now, l| (now + 60, now + l + 1),
+            false,
+            "not yet valid beyond the leeway",
+        ),
+    ];
+    for (exp_and_nbf, accepted, why) in edges {
+        for attempt in 1.. {
+            let now = t.app.state.clock.unix_seconds();
+            let (exp, nbf) = exp_and_nbf(now, leeway);
+            let token = sign(at(exp, nbf));
+            let me = t.app.me(&token).await.status().as_u16();
+            let active = t.app.introspect_ok(&t.client, &token).await["active"] == true;
+            let verify = t.app.verify(Some(&token), Some("/anything")).await;
+            let verify = verify.status().as_u16();
+            if t.app.state.clock.unix_seconds() != now && attempt < 5 {
+                continue;
+            }
+            if accepted {
+                assert_eq!((me, active), (200, true), "{why}");
+            } else {
+                assert_eq!((me, active, verify), (401, false, 401), "{why}");
+            }
+            break;
+        }
+    }
+    let now = t.app.state.clock.unix_seconds();
     for (changes, why) in [
         (json!({ "exp": (now + 60).to_string() }), "exp as a string"),
         (
