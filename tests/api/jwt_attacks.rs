@@ -322,6 +322,9 @@ async fn typ_and_kind_must_agree() {
         .await;
 }
 
+/// `(exp, nbf)` from the current second and the leeway.
+type ExpAndNbf = fn(i64, i64) -> (i64, i64);
+
 #[tokio::test]
 async fn exp_and_nbf_hold_to_the_second_with_the_leeway() {
     let t = target().await;
@@ -332,7 +335,7 @@ async fn exp_and_nbf_hold_to_the_second_with_the_leeway() {
 
     // Each edge is one second wide: a case is judged again if the clock's
     // second turned while it was being judged (a slow, busy machine).
-    let edges: [(fn(i64, i64) -> (i64, i64), bool, &str); 4] = [
+    let edges: [(ExpAndNbf, bool, &str); 4] = [
         (
             |now, l| (now - l, now - 60),
             true,
