@@ -86,6 +86,9 @@ fn token_checks(c: &mut Criterion) {
     assert!(state.authenticator.authenticate(&short).is_ok());
     assert!(fixture.uncached.authenticator.authenticate(&short).is_ok());
 
+    c.bench_function("SHA-256 of an API key's token", |b| {
+        b.iter(|| token_digest(black_box(&key)))
+    });
     c.bench_function("api key, by its digest (authenticate)", |b| {
         b.iter(|| state.authenticator.authenticate(black_box(&key)).unwrap())
     });
@@ -178,5 +181,17 @@ fn forged_key(token: &str) -> String {
     format!("{header}.{payload}.{signature}")
 }
 
-criterion_group!(benches, token_checks, issuing);
+/// A few seconds per benchmark: eight of them, and the machine is shared.
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3))
+        .sample_size(50)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = token_checks, issuing
+}
 criterion_main!(benches);

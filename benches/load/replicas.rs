@@ -9,7 +9,7 @@ use crate::wrk::{self, Load};
 use crate::{scaled, seed, verdict, CONNECTIONS};
 
 /// Two replicas on one PostgreSQL: a key deleted through one is inactive at
-/// the other. 100 trials.
+/// the other. 100 trials idle, 100 with B under full introspection load.
 pub async fn replicas() -> anyhow::Result<String> {
     let server_url = std::env::var("LATCHKEY_BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
@@ -32,7 +32,15 @@ pub async fn replicas() -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
     let token_file = dir.path().join("tokens.txt");
     std::fs::write(&token_file, tokens.join("\n") + "\n")?;
-    let a = Server::start(&url, &seeded.master_key, &[])?;
+    // A makes 130 keys in a minute or two: more than a user may by default.
+    let a = Server::start(
+        &url,
+        &seeded.master_key,
+        &[
+            ("LATCHKEY_THROTTLE__KEY_CREATIONS_PER_MINUTE", "100000"),
+            ("LATCHKEY_THROTTLE__KEY_CREATION_BURST", "100000"),
+        ],
+    )?;
     let b = Server::start(&url, &seeded.master_key, &[])?;
     let trials = Trials::new(&a, &b, &seeded).await?;
 
@@ -53,7 +61,7 @@ pub async fn replicas() -> anyhow::Result<String> {
         .stdout(std::process::Stdio::piped())
         .spawn()?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let busy = trials.deletion_delays_ms(scaled(30).max(3)).await;
+    let busy = trials.deletion_delays_ms(scaled(100).max(3)).await;
     std::process::Command::new("kill")
         .args(["-INT", &wrk.id().to_string()])
         .status()?;
