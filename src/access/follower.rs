@@ -30,6 +30,11 @@ struct Cursor {
     /// A gap outlived `GAP_PATIENCE`: the whole state is read again once no
     /// gap that old is left open.
     state_dirty: bool,
+    /// Ids that may commit below the cursor but are not tracked one by one:
+    /// too many skipped at once, or transactions already running when the
+    /// state was loaded. Settled like a gap, and then the whole state is
+    /// read again, which holds whatever they committed.
+    untracked: Option<Gap>,
 }
 
 /// An event id the cursor skipped: its transaction may not have committed yet.
@@ -81,6 +86,16 @@ impl LogFollower {
         let last_id = store
             .last_revocation_event_id_before(clock.now() - patience)
             .await?;
+        // A transaction already running may commit events whose ids are
+        // below the cursor, and effects the snapshot cannot see yet.
+        let running = store
+            .transaction_horizon()
+            .await?
+            .filter(|horizon| horizon.oldest_running < horizon.next)
+            .map(|horizon| Gap {
+                seen_at_ms: clock.unix_millis(),
+                next_transaction: Some(horizon.next),
+            });
         let started = Instant::now();
         let snapshot = load_snapshot(&store, clock.now(), leeway).await?;
         let state = AccessState::new(snapshot, clock.clone(), max_staleness, leeway);
@@ -102,6 +117,7 @@ impl LogFollower {
                 keys_dirty: true,
                 clients_dirty: false,
                 state_dirty: false,
+                untracked: running,
             }),
             log_retention,
             leeway,
@@ -123,7 +139,12 @@ impl LogFollower {
     /// is answered, then reads whatever else the log holds. A failed read
     /// is only logged: the write itself is already in force here.
     pub async fn apply_committed(&self, events: Vec<AccessEvent>) {
-        self.state.apply(events);
+        {
+            // Not in the middle of a reload, whose older snapshot would
+            // otherwise replace this write until the log is read again.
+            let _cursor = self.cursor.lock().await;
+            self.state.apply(events);
+        }
         if let Err(e) = self.catch_up().await {
             tracing::warn!(error = %e, "cannot read revocation events after a write");
         }
@@ -142,20 +163,24 @@ impl LogFollower {
         if self.store.is_unreachable() {
             self.store.probe().await?;
         }
-        self.catch_up_reachable().await.inspect_err(|e| {
-            for cause in e.chain() {
-                if let Some(db_error) = cause.downcast_ref::<sea_orm::DbErr>() {
-                    self.store.note_error(db_error);
-                }
+        let result = self.catch_up_reachable().await;
+        if let Err(e) = &result {
+            let db_errors: Vec<&sea_orm::DbErr> = e
+                .chain()
+                .filter_map(|cause| cause.downcast_ref::<sea_orm::DbErr>())
+                .collect();
+            for db_error in db_errors {
+                self.store.note_error(db_error).await;
             }
-        })
+        }
+        result
     }
 
     async fn catch_up_reachable(&self) -> anyhow::Result<()> {
         let mut cursor = self.cursor.lock().await;
         // Read before the log: a gap whose transactions had all ended by
         // then, and that the read below does not return, was rolled back.
-        let horizon = if cursor.gaps.is_empty() {
+        let horizon = if cursor.gaps.is_empty() && cursor.untracked.is_none() {
             None
         } else {
             self.store.transaction_horizon().await?
@@ -189,9 +214,21 @@ impl LogFollower {
     }
 
     /// Reads the events after the cursor and in its gaps, in batches, and
-    /// applies them.
+    /// applies them. If any read fails, the cursor goes back to where it
+    /// was, so the ids it skipped meanwhile are not lost: they are read
+    /// again, and applying an event twice is harmless.
     async fn read_log(&self, cursor: &mut Cursor) -> anyhow::Result<()> {
+        let start = cursor.last_id;
+        let result = self.read_log_from_cursor(cursor).await;
+        if result.is_err() {
+            cursor.last_id = start;
+        }
+        result
+    }
+
+    async fn read_log_from_cursor(&self, cursor: &mut Cursor) -> anyhow::Result<()> {
         let mut skipped = BTreeSet::new();
+        let mut overflowed = false;
         loop {
             let gaps: Vec<i64> = cursor.gaps.keys().copied().collect();
             let rows = self
@@ -211,9 +248,9 @@ impl LogFollower {
                         tracing::warn!(
                             from = missing.start,
                             to = missing.end,
-                            "too many revocation events in flight to track; the access state will be reloaded"
+                            "too many revocation events in flight to track; the access state will be reloaded once their transactions end"
                         );
-                        cursor.state_dirty = true;
+                        overflowed = true;
                     } else {
                         skipped.extend(missing);
                     }
@@ -233,11 +270,26 @@ impl LogFollower {
                 break;
             }
         }
-        if !skipped.is_empty() {
+        if !skipped.is_empty() || overflowed {
             // Read after the log: every transaction that had taken a
             // skipped id had its own id by then (`revocation_events::append`).
             let next = self.store.transaction_horizon().await?.map(|h| h.next);
-            track_gaps(cursor, skipped, self.clock.unix_millis(), next);
+            let now_ms = self.clock.unix_millis();
+            track_gaps(cursor, skipped, now_ms, next);
+            if overflowed {
+                cursor.untracked = Some(match cursor.untracked.take() {
+                    // Waits for the later horizon, counts patience from the
+                    // earlier sighting.
+                    Some(old) => Gap {
+                        seen_at_ms: old.seen_at_ms,
+                        next_transaction: old.next_transaction.max(next),
+                    },
+                    None => Gap {
+                        seen_at_ms: now_ms,
+                        next_transaction: next,
+                    },
+                });
+            }
         }
         Ok(())
     }
@@ -245,6 +297,13 @@ impl LogFollower {
     /// Forgets the gaps that can no longer be filled, and says whether one
     /// has been open past `GAP_PATIENCE` and still may be filled.
     fn settle_gaps(&self, cursor: &mut Cursor, horizon: Option<TransactionHorizon>) -> bool {
+        let may_still_commit = |gap: &Gap| match (gap.next_transaction, horizon) {
+            // SQLite: one writer, nothing left running.
+            (None, _) => false,
+            (Some(next), Some(horizon)) => next > horizon.oldest_running,
+            // Not asked yet: the next catch-up reads the horizon.
+            (Some(_), None) => true,
+        };
         if let Some(horizon) = horizon {
             cursor.gaps.retain(|_, gap| {
                 gap.next_transaction
@@ -253,6 +312,15 @@ impl LogFollower {
         }
         let patience_ms = GAP_PATIENCE.as_millis() as i64;
         let now_ms = self.clock.unix_millis();
+        let mut untracked_open = false;
+        if let Some(untracked) = &cursor.untracked {
+            if may_still_commit(untracked) {
+                untracked_open = now_ms - untracked.seen_at_ms >= patience_ms;
+            } else {
+                cursor.untracked = None;
+                cursor.state_dirty = true;
+            }
+        }
         let mut open = false;
         let mut overdue = false;
         cursor.gaps.retain(|_, gap| {
@@ -273,7 +341,7 @@ impl LogFollower {
             );
         }
         cursor.state_dirty |= overdue;
-        open
+        open || untracked_open
     }
 
     /// Forgets from memory what has expired anyway: revocations and keys of

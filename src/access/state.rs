@@ -121,11 +121,16 @@ impl AccessState {
     }
 
     /// Replaces everything with a snapshot read afresh, keeping the markers
-    /// of ended keys (a creation read late still must not revive them).
+    /// of ended keys: neither a creation read late nor a snapshot read just
+    /// before a deletion may revive them.
     pub fn reload(&self, snapshot: Snapshot) {
         let mut fresh = Inner::from(snapshot);
         let mut inner = self.write();
         fresh.ended_keys = std::mem::take(&mut inner.ended_keys);
+        let ended = &fresh.ended_keys;
+        fresh
+            .active_keys
+            .retain(|key_id, _| !ended.contains_key(key_id));
         *inner = fresh;
     }
 

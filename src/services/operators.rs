@@ -3,6 +3,9 @@
 //! place these rules live; the extractors in `http` ask here.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
 
 use super::Origin;
 use crate::access::AccessState;
@@ -14,16 +17,30 @@ use crate::Result;
 
 const ADMINS_ONLY: &str = "Only a platform admin's login token may do this.";
 const NOT_PROVISIONING: &str = "This client has not been granted provisioning.";
+/// A caller refused again within this long is not audited again: any valid
+/// token could otherwise write audit rows as fast as it can send requests.
+const DENIAL_AUDIT_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct Operators {
     store: Store,
     access: Arc<AccessState>,
+    /// Callers refused lately (by actor name): their next refusals within
+    /// `DENIAL_AUDIT_EVERY` are counted in the log only.
+    recently_denied: Cache<String, ()>,
 }
 
 impl Operators {
     pub fn new(store: Store, access: Arc<AccessState>) -> Self {
-        Operators { store, access }
+        let recently_denied = Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(DENIAL_AUDIT_EVERY)
+            .build();
+        Operators {
+            store,
+            access,
+            recently_denied,
+        }
     }
 
     /// The answer to anyone who is not an admin holding a login token.
@@ -66,14 +83,24 @@ impl Operators {
         }
     }
 
-    /// Refuses an authenticated caller, and audits it. (An unauthenticated
-    /// one is refused before this, unaudited: it cannot make us write.)
+    /// Refuses an authenticated caller, and audits it: once per caller per
+    /// `DENIAL_AUDIT_EVERY`. (An unauthenticated one is refused before
+    /// this, unaudited: it cannot make us write.)
     async fn refuse(&self, actor: Actor, request: &str, why: &'static str) -> Result<Actor> {
-        let entry = AuditEntry {
-            outcome: "denied",
-            ..actor.entry("operator_api.denied", None, request)
-        };
-        self.store.record_audit(entry).await?;
+        let first = self
+            .recently_denied
+            .entry(actor.name.clone())
+            .or_insert(())
+            .is_fresh();
+        if first {
+            let entry = AuditEntry {
+                outcome: "denied",
+                ..actor.entry("operator_api.denied", None, request)
+            };
+            self.store.record_audit(entry).await?;
+        } else {
+            tracing::info!(actor = %actor.name, request, "operator API refused again; not audited again");
+        }
         Err(ApiError::PermissionDenied(why))
     }
 }

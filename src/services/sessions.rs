@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use uuid::Uuid;
@@ -176,7 +177,7 @@ impl Sessions {
                 session_ends_at,
             })
             .await?;
-        self.token_pair(user.id, access_jti, refresh_token)
+        self.token_pair(user.id, access_jti, refresh_token, session_ends_at)
     }
 
     /// The refusal of a login over its account's limit, audited with the
@@ -232,9 +233,11 @@ impl Sessions {
             .rotate_refresh_token(&presented, next, self.issuer.access_ttl(), reuse_audit)
             .await?;
         match outcome {
-            RefreshOutcome::Rotated { user, .. } => {
-                self.token_pair(user.id, access_jti, refresh_token)
-            }
+            RefreshOutcome::Rotated {
+                user,
+                session_ends_at,
+                ..
+            } => self.token_pair(user.id, access_jti, refresh_token, session_ends_at),
             RefreshOutcome::ReuseDetected(events) => {
                 tracing::warn!("refresh token reused: its family has been revoked");
                 self.metrics.refresh_token_reuse.increment(1);
@@ -295,12 +298,15 @@ impl Sessions {
         user_id: Uuid,
         access_jti: Uuid,
         refresh_token: String,
+        session_ends_at: DateTime<Utc>,
     ) -> Result<TokenPair> {
-        let access = self.issuer.short_lived(user_id, access_jti)?;
+        let access = self
+            .issuer
+            .short_lived_within(user_id, access_jti, Some(session_ends_at))?;
         Ok(TokenPair {
             access_token: access.token,
             token_type: "Bearer",
-            expires_in: self.issuer.access_ttl().num_seconds(),
+            expires_in: access.claims.exp - access.claims.iat,
             refresh_token,
         })
     }

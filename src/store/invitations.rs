@@ -171,10 +171,25 @@ impl Store {
         let Some(user) = user else {
             return Ok(None);
         };
+        // Guarded: of two accepts racing on one invitation, one sets the
+        // password and the other finds it set and changes nothing.
+        let set = users::Entity::update_many()
+            .col_expr(
+                users::Column::PasswordHash,
+                Expr::value(password_hash.clone()),
+            )
+            .filter(users::Column::Id.eq(user.id))
+            .filter(users::Column::PasswordHash.eq(NO_PASSWORD))
+            .exec(&txn)
+            .await?;
+        if set.rows_affected != 1 {
+            return Ok(None);
+        }
         void_invitations(&txn, user.id, now).await?;
-        let mut active: users::ActiveModel = user.into();
-        active.password_hash = Set(password_hash);
-        let user = active.update(&txn).await?;
+        let user = users::Model {
+            password_hash,
+            ..user
+        };
         let entry = AuditEntry {
             actor: user.id.to_string(),
             ..actor.entry("user.invitation_accepted", None, user.id)

@@ -23,7 +23,7 @@ use std::time::Duration;
 use anyhow::Context;
 use migration::MigratorTrait;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::clock::Clock;
 use crate::domain::AccessEvent;
@@ -39,6 +39,9 @@ pub struct Store {
     /// connection; `probe` brings the real pool back.
     refusing: DatabaseConnection,
     unreachable: Arc<AtomicBool>,
+    /// For a connection outside the pool, when the pool has none to give.
+    url: SecretString,
+    acquire_timeout: Duration,
     /// Where every timestamp the store writes comes from.
     clock: Clock,
     /// Every statement sent, for metrics and to prove the hot path sends none.
@@ -92,6 +95,8 @@ impl Store {
             db,
             refusing,
             unreachable: Arc::new(AtomicBool::new(false)),
+            url: settings.url.clone(),
+            acquire_timeout: Duration::from_secs(settings.acquire_timeout_seconds),
             clock,
             statements,
         })
@@ -133,16 +138,45 @@ impl Store {
 
     /// Takes note of an error: if it says the database is unreachable,
     /// queries fail at once until `probe` reaches it again.
-    pub fn note_error(&self, e: &DbErr) {
-        if is_unavailable(e) && !self.unreachable.swap(true, Ordering::AcqRel) {
+    pub async fn note_error(&self, e: &DbErr) {
+        if !is_unavailable(e) || self.is_unreachable() {
+            return;
+        }
+        // Every connection busy is load, not an outage: refusing every
+        // query would turn a slow spell into a full one.
+        if is_pool_exhausted(e) && self.answers_outside_the_pool().await {
+            return;
+        }
+        if !self.unreachable.swap(true, Ordering::AcqRel) {
             tracing::warn!(error = %e, "database unreachable; refusing queries until it answers");
+        }
+    }
+
+    /// Whether a connection of its own, outside the pool, reaches the
+    /// database. SQLite is a file: a busy pool there is never an outage.
+    async fn answers_outside_the_pool(&self) -> bool {
+        use sea_orm::sqlx::Connection;
+        let url = self.url.expose_secret();
+        if url.starts_with("sqlite:") {
+            return true;
+        }
+        let connect = sea_orm::sqlx::PgConnection::connect(url);
+        match tokio::time::timeout(self.acquire_timeout, connect).await {
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+                true
+            }
+            _ => false,
         }
     }
 
     /// Tries the real pool (waiting up to `acquire_timeout_seconds`); once
     /// it answers, queries go to the database again.
     pub async fn probe(&self) -> Result<(), DbErr> {
-        self.db.ping().await.inspect_err(|e| self.note_error(e))?;
+        if let Err(e) = self.db.ping().await {
+            self.note_error(&e).await;
+            return Err(e);
+        }
         if self.unreachable.swap(false, Ordering::AcqRel) {
             tracing::info!("database reachable again");
         }
@@ -150,7 +184,11 @@ impl Store {
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.db().ping().await.inspect_err(|e| self.note_error(e))
+        let result = self.db().ping().await;
+        if let Err(e) = &result {
+            self.note_error(e).await;
+        }
+        result
     }
 }
 
@@ -179,6 +217,20 @@ pub fn is_unavailable(e: &DbErr) -> bool {
         Sqlx::Database(db) => db
             .code()
             .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// No connection came free within `acquire_timeout_seconds`: the pool is
+/// exhausted, or cannot connect at all.
+fn is_pool_exhausted(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match e {
+        DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) => true,
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => {
+            matches!(e.as_ref(), Sqlx::PoolTimedOut)
+        }
         _ => false,
     }
 }

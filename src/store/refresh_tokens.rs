@@ -30,6 +30,8 @@ pub enum RefreshOutcome {
     Rotated {
         user: users::Model,
         family_id: Uuid,
+        /// The login's absolute end: no token of it may outlive this.
+        session_ends_at: DateTime<Utc>,
     },
     /// A spent token came back: its whole family has been revoked, with
     /// these events.
@@ -109,6 +111,7 @@ impl Store {
         Ok(RefreshOutcome::Rotated {
             user,
             family_id: current.family_id,
+            session_ends_at,
         })
     }
 

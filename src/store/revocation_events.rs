@@ -193,10 +193,18 @@ impl Store {
     }
 
     /// On PostgreSQL, the transaction ids around the running ones: the
-    /// oldest still running (`xmin`: every transaction before it has ended)
-    /// and the next to be given out (`xmax`). An event id skipped while
-    /// `xmax` was X can no longer commit once `xmin` reaches X. None on
-    /// SQLite, whose single writer commits ids in order.
+    /// oldest writing transaction still running in this database (every
+    /// one before it has ended) and the next id to be given out. An event
+    /// id skipped while `next` was X can no longer commit once
+    /// `oldest_running` reaches X. None on SQLite, whose single writer
+    /// commits ids in order.
+    ///
+    /// Only this database's transactions count: a long job in another
+    /// database on the same server holds no event id, and must not keep a
+    /// gap open. A running transaction's id can be above the snapshot's
+    /// `xmax` (which is only one past the newest *ended* one), so `next`
+    /// is past both. `backend_xid` is 32 bits: it is widened to the epoch
+    /// nearest `xmax`.
     pub async fn transaction_horizon(&self) -> Result<Option<TransactionHorizon>, DbErr> {
         if self.db().get_database_backend() != DbBackend::Postgres {
             return Ok(None);
@@ -205,14 +213,21 @@ impl Store {
             .db()
             .query_one_raw(Statement::from_string(
                 DbBackend::Postgres,
-                "SELECT txid_snapshot_xmin(s)::int8 AS xmin, txid_snapshot_xmax(s)::int8 AS xmax \
-                 FROM txid_current_snapshot() AS s",
+                "WITH h AS (SELECT txid_snapshot_xmax(txid_current_snapshot())::int8 AS xmax), \
+                 running AS ( \
+                     SELECT h.xmax + CASE WHEN x.d >= 2147483648 THEN x.d - 4294967296 ELSE x.d END AS xid \
+                     FROM h, LATERAL ( \
+                         SELECT (a.backend_xid::text::int8 - h.xmax % 4294967296 + 4294967296) % 4294967296 AS d \
+                         FROM pg_stat_activity a \
+                         WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL) x), \
+                 horizon AS (SELECT GREATEST(h.xmax, (SELECT max(xid) + 1 FROM running)) AS next FROM h) \
+                 SELECT horizon.next AS next, COALESCE((SELECT min(xid) FROM running), horizon.next) AS oldest FROM horizon",
             ))
             .await?
-            .ok_or_else(|| DbErr::Custom("txid_current_snapshot() returned no row".into()))?;
+            .ok_or_else(|| DbErr::Custom("the transaction horizon query returned no row".into()))?;
         Ok(Some(TransactionHorizon {
-            oldest_running: row.try_get("", "xmin")?,
-            next: row.try_get("", "xmax")?,
+            oldest_running: row.try_get("", "oldest")?,
+            next: row.try_get("", "next")?,
         }))
     }
 
@@ -350,6 +365,8 @@ mod tests {
             company_id: row.company_id.unwrap(),
             role: row.role.unwrap(),
             not_after: row.not_after.unwrap(),
+            token_digest: row.token_digest.unwrap(),
+            scopes: row.scopes.unwrap(),
             created_at: row.created_at.unwrap(),
         }
     }
@@ -364,6 +381,16 @@ mod tests {
                 company_id: b,
                 user_id: c,
                 expires_at: when,
+                digest: None,
+                scopes: None,
+            },
+            AccessEvent::KeyCreated {
+                key_id: b,
+                company_id: b,
+                user_id: c,
+                expires_at: when,
+                digest: Some([7; 32]),
+                scopes: Some("keys:read keys:write".to_owned()),
             },
             AccessEvent::KeyDeleted { key_id: a },
             AccessEvent::KeyRevoked { key_id: a },
@@ -419,6 +446,8 @@ mod tests {
             company_id: Uuid::now_v7(),
             user_id: Uuid::now_v7(),
             expires_at: at("2027-01-01T00:00:00Z"),
+            digest: None,
+            scopes: None,
         });
         incomplete.not_after = None;
         assert_eq!(decode(incomplete), None);

@@ -45,14 +45,21 @@ impl TokenIssuer {
 
     /// A login token for `user_id`.
     pub fn short_lived(&self, user_id: Uuid, jti: Uuid) -> anyhow::Result<IssuedToken> {
+        self.short_lived_within(user_id, jti, None)
+    }
+
+    /// A login token that expires no later than `session_ends_at`: the last
+    /// one of a session does not outlive it.
+    pub fn short_lived_within(
+        &self,
+        user_id: Uuid,
+        jti: Uuid,
+        session_ends_at: Option<DateTime<Utc>>,
+    ) -> anyhow::Result<IssuedToken> {
         let now = self.clock.unix_seconds();
-        self.sign(self.claims(
-            user_id,
-            jti,
-            now,
-            now + self.access_ttl.num_seconds(),
-            TokenKind::ShortLived,
-        ))
+        let full = now + self.access_ttl.num_seconds();
+        let exp = session_ends_at.map_or(full, |end| full.min(end.timestamp()));
+        self.sign(self.claims(user_id, jti, now, exp, TokenKind::ShortLived))
     }
 
     /// An API key: `jti` is the key's id, `exp` its fixed expiry, `scope`

@@ -190,6 +190,34 @@ async fn a_user_created_without_a_password_sets_it_once_through_the_invitation()
 }
 
 #[tokio::test]
+async fn of_ten_parallel_accepts_of_one_invitation_exactly_one_sets_the_password() {
+    let app = spawn_app().await;
+    let invitation = app.invite("grace@example.com").await;
+    let passwords: Vec<String> = (0..10).map(|i| format!("{PASSWORD} {i}")).collect();
+    let accepts = passwords
+        .iter()
+        .map(|password| accept(&app, &invitation["token"], password));
+    let statuses: Vec<u16> = futures::future::join_all(accepts)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let won: Vec<usize> = (0..10).filter(|i| statuses[*i] == 204).collect();
+    assert_eq!(won.len(), 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 204 || *s == 400),
+        "{statuses:?}"
+    );
+    let winner = app.login("grace@example.com", &passwords[won[0]]).await;
+    assert_eq!(winner.status(), 200);
+    // A few of the losers (not all: failed logins are throttled).
+    for i in (0..10).filter(|i| *i != won[0]).take(3) {
+        let login = app.login("grace@example.com", &passwords[i]).await;
+        assert_eq!(login.status(), 401, "password {i}");
+    }
+}
+
+#[tokio::test]
 async fn a_plain_introspection_client_and_a_wrong_secret_are_refused() {
     let app = spawn_app().await;
     let plain = app.create_client().await;

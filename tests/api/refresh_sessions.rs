@@ -60,11 +60,23 @@ async fn refreshing_cannot_extend_a_login_past_its_absolute_lifetime() {
         pair = rotated.json().await.unwrap();
     }
 
-    // Day 3.1: the last token was issued at day 2.5 with two days to live,
-    // but the login ended at day 3.
-    app.state.clock.advance(Duration::from_secs(DAY / 10 * 6));
+    // Five minutes before the end of day 3: the access token of this last
+    // rotation lives five minutes, not its usual fifteen.
+    app.state.clock.advance(Duration::from_secs(DAY / 2 - 300));
+    app.state.follower.catch_up().await.unwrap();
+    let rotated = app.refresh(&pair["refresh_token"]).await;
+    assert_eq!(rotated.status(), 200);
+    pair = rotated.json().await.unwrap();
+    assert_eq!(pair["expires_in"], 300, "{pair}");
+    let last_access = pair["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.me(&last_access).await.status(), 200);
+
+    // Day 3.1: the last refresh token was issued with two days to live,
+    // but the login ended at day 3, and its access token with it.
+    app.state.clock.advance(Duration::from_secs(DAY / 10 + 300));
     app.state.follower.catch_up().await.unwrap();
     assert_invalid_token(app.refresh(&pair["refresh_token"]).await).await;
+    assert_invalid_token(app.me(&last_access).await).await;
     // Signing in again starts a new login.
     assert_eq!(
         app.refresh(&app.login_ok(&user).await["refresh_token"])

@@ -325,7 +325,12 @@
     var field = document.querySelector("[data-invitation-token]");
     var match = /[#&]token=([^&]+)/.exec(window.location.hash);
     if (!form || !field || !match) return;
-    field.value = decodeURIComponent(match[1]);
+    try {
+      field.value = decodeURIComponent(match[1]);
+    } catch (e) {
+      // A mangled link: the visible field stays for the code to be pasted.
+      return;
+    }
     form.action = form.getAttribute("action").split("#")[0] + window.location.hash;
     var wrapper = field.closest(".field");
     if (wrapper) wrapper.hidden = true;
