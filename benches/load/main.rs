@@ -208,12 +208,16 @@ async fn introspection() -> anyhow::Result<String> {
     seed::revoked_tokens(&seeded, scaled(100_000)).await?;
     let token_file = dir.path().join("tokens.txt");
     std::fs::write(&token_file, tokens.join("\n") + "\n")?;
-    // The login storm is one client IP: its per-IP login share would turn
-    // the storm into cheap 429s.
+    // The login storm is one client IP and one account: the per-IP login
+    // share and the per-account slots (taken before hashing) would turn it
+    // into cheap 429s instead of argon2 at capacity.
     let server = Server::start(
         &url,
         &seeded.master_key,
-        &[("LATCHKEY_THROTTLE__LOGINS_PER_IP_PER_MINUTE", "1000000")],
+        &[
+            ("LATCHKEY_THROTTLE__LOGINS_PER_IP_PER_MINUTE", "1000000"),
+            ("LATCHKEY_THROTTLE__LOGIN_FAILURES_PER_ACCOUNT", "1000000"),
+        ],
     )?;
     use base64::Engine;
     let basic = base64::engine::general_purpose::STANDARD
