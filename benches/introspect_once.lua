@@ -1,28 +1,31 @@
--- wrk: POST /api/v1/introspect with every token of a file about once: each
--- thread walks its own stripe of the lines (thread i of n takes lines i,
--- i + n, ...), in order, and starts again at the end.
--- Arguments: the token file, the Authorization header value, wrk's threads.
+-- wrk: POST /api/v1/introspect with every token of a file about once, in
+-- order, starting again at the end. benches/load gives each wrk process
+-- (one thread each) its own stripe of the keys, so every key is used about
+-- once per run.
+-- Arguments: the token file, the Authorization header value, and optionally
+-- a ready file and a go file (see start_together in introspect.lua).
 local requests = {}
 local position = 0
-local threads = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("stripe", threads)
-end
 
 function init(args)
   local headers = {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Authorization"] = args[2],
   }
-  local total = tonumber(args[3])
-  local index = 0
   for line in io.lines(args[1]) do
-    if index % total == stripe - 1 then
-      requests[#requests + 1] = wrk.format("POST", "/api/v1/introspect", headers, "token=" .. line)
+    requests[#requests + 1] = wrk.format("POST", "/api/v1/introspect", headers, "token=" .. line)
+  end
+  if args[3] then
+    -- Loaded: say so, and wait for the other wrk processes to be.
+    io.open(args[3], "w"):close()
+    while true do
+      local go = io.open(args[4])
+      if go then
+        go:close()
+        break
+      end
+      os.execute("sleep 0.005")
     end
-    index = index + 1
   end
 end
 

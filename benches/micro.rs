@@ -86,6 +86,9 @@ fn token_checks(c: &mut Criterion) {
     assert!(state.authenticator.authenticate(&short).is_ok());
     assert!(fixture.uncached.authenticator.authenticate(&short).is_ok());
 
+    c.bench_function("SHA-256 of an API key's token", |b| {
+        b.iter(|| token_digest(black_box(&key)))
+    });
     c.bench_function("api key, by its digest (authenticate)", |b| {
         b.iter(|| state.authenticator.authenticate(black_box(&key)).unwrap())
     });
@@ -178,5 +181,44 @@ fn forged_key(token: &str) -> String {
     format!("{header}.{payload}.{signature}")
 }
 
-criterion_group!(benches, token_checks, issuing);
+/// A few seconds per benchmark: eight of them, and the machine is shared.
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3))
+        .sample_size(50)
+}
+
+/// What `metrics.enabled` costs a request (issue #10): counting it and
+/// timing it under its route and status, the work `false` leaves out.
+fn metrics(c: &mut Criterion) {
+    let metrics = latchkey::monitoring::Metrics::new(["free", "professional"]);
+    let latency = std::time::Duration::from_micros(800);
+    metrics.record_request("/api/v1/introspect".to_owned(), 200, latency);
+    // The samples are folded into buckets now and then, as the server's
+    // upkeep task does every few seconds (here its share is counted in).
+    let recorded = std::cell::Cell::new(0u32);
+    c.bench_function(
+        "record one request's metrics (route, status, latency)",
+        |b| {
+            b.iter(|| {
+                metrics.record_request(
+                    black_box("/api/v1/introspect").to_owned(),
+                    black_box(200),
+                    black_box(latency),
+                );
+                recorded.set(recorded.get().wrapping_add(1));
+                if recorded.get().is_multiple_of(65_536) {
+                    metrics.run_upkeep();
+                }
+            })
+        },
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = token_checks, issuing, metrics
+}
 criterion_main!(benches);

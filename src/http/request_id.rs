@@ -65,7 +65,9 @@ pub async fn request_id(
             "request completed"
         );
     });
-    if let Some(state) = state {
+    // With `metrics.enabled` false nothing can read them: no per-request
+    // handle lookup or histogram sample either.
+    if let Some(state) = state.filter(|s| s.settings.metrics.enabled) {
         state.metrics.record_request(route, status, latency);
     }
     Ok(response)
