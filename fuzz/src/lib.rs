@@ -76,3 +76,28 @@ pub fn issuer() -> TokenIssuer {
 pub fn parts(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     data.split(|b| *b == 0xff)
 }
+
+/// What a token the verifier accepted must be: one the fixed key signed,
+/// byte for byte, with its signature in canonical base64url. The seed
+/// corpus holds such tokens (until they expire); the fuzzer cannot sign,
+/// so an accepted token that is not one means a forgery or a malleable
+/// encoding got through.
+pub fn assert_signed_by_the_fixed_key(token: &str) {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
+
+    let (signing_input, signature) = token.rsplit_once('.').expect("three parts");
+    let signature_bytes = URL_SAFE_NO_PAD
+        .decode(signature)
+        .expect("the signature is base64url");
+    assert_eq!(
+        URL_SAFE_NO_PAD.encode(&signature_bytes),
+        signature,
+        "an accepted signature must be canonical base64url"
+    );
+    let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&fixed_pkcs8()).expect("the fixed key");
+    UnparsedPublicKey::new(&ED25519, pair.public_key().as_ref())
+        .verify(signing_input.as_bytes(), &signature_bytes)
+        .expect("an accepted token is signed by the fixed key over its exact bytes");
+}
