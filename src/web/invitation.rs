@@ -5,13 +5,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::cookies::{self, SessionCookie};
+use super::cookies::SessionCookie;
 use super::error::{to_sign_in, PageError};
 use super::flash::Flash;
 use super::forms::PostedForm;
-use super::session::{cookie_policy, new_browser_id};
+use super::session::cookie_policy;
+use super::sign_in::{form_token_matches, render_bound_form};
 use super::views::invitation::{InvitationInput, InvitationMessage, InvitationPage};
-use super::{csrf, render};
 use crate::domain::Password;
 use crate::services::Origin;
 use crate::state::AppState;
@@ -32,10 +32,7 @@ pub async fn accept(
     let PostedForm(input) = form_input;
     let policy = cookie_policy(&state);
     let browser_id = policy.read(&req, SessionCookie::BrowserId);
-    let token_ok = browser_id
-        .as_deref()
-        .is_some_and(|id| csrf::sign_in_token_is_valid(&state.page_mac, id, &input.csrf_token));
-    if !token_ok {
+    if !form_token_matches(&state, browser_id.as_deref(), &input.csrf_token) {
         let message = Some(InvitationMessage::FormExpired);
         return Ok(form(&state, &req, message, StatusCode::FORBIDDEN));
     }
@@ -74,20 +71,11 @@ fn form(
     status: StatusCode,
 ) -> HttpResponse {
     let policy = cookie_policy(state);
-    let (browser_id, is_new) = match policy.read(req, SessionCookie::BrowserId) {
-        Some(id) => (id, false),
-        None => (new_browser_id(), true),
-    };
-    let page = InvitationPage {
-        csrf_token: csrf::sign_in_token(&state.page_mac, &browser_id),
-        message,
-    };
-    let mut response = render(status, &page);
-    if is_new {
-        cookies::set(
-            &mut response,
-            &policy.make(SessionCookie::BrowserId, browser_id),
-        );
-    }
-    response
+    let browser_id = policy.read(req, SessionCookie::BrowserId);
+    render_bound_form(state, &policy, browser_id, status, |csrf_token| {
+        InvitationPage {
+            csrf_token,
+            message,
+        }
+    })
 }

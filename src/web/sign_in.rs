@@ -2,6 +2,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
 
 use super::cookies::{self, CookiePolicy, SessionCookie};
 use super::error::{to_sign_in, PageError};
@@ -85,10 +86,7 @@ pub async fn sign_in(
     let PostedForm(input) = form;
     let policy = cookie_policy(&state);
     let browser_id = policy.read(&req, SessionCookie::BrowserId);
-    let token_ok = browser_id
-        .as_deref()
-        .is_some_and(|id| csrf::sign_in_token_is_valid(&state.page_mac, id, &input.csrf_token));
-    if !token_ok {
+    if !form_token_matches(&state, browser_id.as_deref(), &input.csrf_token) {
         let message = Some(SignInMessage::FormExpired);
         return Ok(sign_in_form(
             &state,
@@ -163,15 +161,39 @@ fn sign_in_form(
     message: Option<SignInMessage>,
     status: StatusCode,
 ) -> HttpResponse {
+    render_bound_form(state, &policy, browser_id, status, |csrf_token| {
+        SignInPage {
+            email,
+            csrf_token,
+            message,
+        }
+    })
+}
+
+/// Whether a posted form of a browser not yet signed in (sign-in,
+/// invitation) carries the form token bound to this browser's id.
+pub(super) fn form_token_matches(
+    state: &AppState,
+    browser_id: Option<&str>,
+    csrf_token: &str,
+) -> bool {
+    browser_id.is_some_and(|id| csrf::sign_in_token_is_valid(&state.page_mac, id, csrf_token))
+}
+
+/// Renders a form of a browser not yet signed in, its token bound to
+/// `browser_id`, or to a new id that the response sets as a cookie.
+pub(super) fn render_bound_form<P: Template>(
+    state: &AppState,
+    policy: &CookiePolicy,
+    browser_id: Option<String>,
+    status: StatusCode,
+    page: impl FnOnce(String) -> P,
+) -> HttpResponse {
     let (browser_id, is_new) = match browser_id {
         Some(id) => (id, false),
         None => (new_browser_id(), true),
     };
-    let page = SignInPage {
-        email,
-        csrf_token: csrf::sign_in_token(&state.page_mac, &browser_id),
-        message,
-    };
+    let page = page(csrf::sign_in_token(&state.page_mac, &browser_id));
     let mut response = render(status, &page);
     if is_new {
         cookies::set(
