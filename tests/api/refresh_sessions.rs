@@ -67,7 +67,9 @@ async fn refreshing_cannot_extend_a_login_past_its_absolute_lifetime() {
     let rotated = app.refresh(&pair["refresh_token"]).await;
     assert_eq!(rotated.status(), 200);
     pair = rotated.json().await.unwrap();
-    assert_eq!(pair["expires_in"], 300, "{pair}");
+    // 300, or 299 if the real clock's second turned since the login.
+    let expires_in = pair["expires_in"].as_i64().unwrap();
+    assert!((299..=300).contains(&expires_in), "{pair}");
     let last_access = pair["access_token"].as_str().unwrap().to_owned();
     assert_eq!(app.me(&last_access).await.status(), 200);
 
