@@ -1,15 +1,16 @@
-//! Argon2id with OWASP parameters, run on the blocking pool with bounded
-//! concurrency so a burst of logins never stalls the HTTP workers.
+//! Argon2id with OWASP parameters, run on a few threads of its own so a
+//! burst of logins never stalls the HTTP workers.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::settings::PasswordSettings;
 
@@ -47,7 +48,7 @@ pub enum HashError {
 }
 
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    threads: HashingThreads,
     /// Checks running or waiting; past `max_in_flight` new ones are refused.
     in_flight: AtomicUsize,
     max_in_flight: usize,
@@ -64,7 +65,7 @@ impl PasswordHasher {
         let dummy_hash = hash_blocking(&SecretString::from("latchkey-dummy-password".to_owned()))
             .context("cannot compute the dummy password hash")?;
         Ok(PasswordHasher {
-            permits: Arc::new(Semaphore::new(concurrency)),
+            threads: HashingThreads::start(concurrency)?,
             in_flight: AtomicUsize::new(0),
             max_in_flight: concurrency + settings.max_queued_hashes,
             dummy_hash,
@@ -103,25 +104,134 @@ impl PasswordHasher {
             return Err(HashError::Busy);
         }
         let _in_flight = InFlight(&self.in_flight);
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
+        let (answer, answered) = oneshot::channel();
+        self.threads.run(Box::new(move || {
+            // The waiter may have gone (its client hung up); nothing to do.
+            let _ = answer.send(job());
+        }))?;
+        answered
             .await
-            .map_err(|_| HashError::Failed(anyhow::anyhow!("password pool closed")))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            job()
-        })
-        .await
-        .map_err(|e| HashError::Failed(anyhow::anyhow!("password task failed: {e}")))
+            .map_err(|_| HashError::Failed(anyhow::anyhow!("a password check panicked")))
     }
 }
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that run argon2, `concurrency` of them, at a lower CPU
+/// priority than the rest of the process. Hashing is throughput work and
+/// request handling is latency work: when a login storm keeps every core
+/// busy, the scheduler gives the cores to the HTTP workers first, so the
+/// storm slows logins, not introspection. On an idle machine hashing runs at
+/// full speed. The threads end when the hasher is dropped.
+struct HashingThreads {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// How much the hashing threads yield: nice 10 weighs about a tenth of
+/// nice 0 under Linux's scheduler.
+const HASHING_NICENESS: i32 = 10;
+
+impl HashingThreads {
+    fn start(concurrency: usize) -> anyhow::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..concurrency {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("latchkey-hash-{n}"))
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        // The lock is held only while waiting for a job.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        // A panicking job drops its answer (the waiter
+                        // sees it); the thread stays for the next one.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .context("cannot start a password hashing thread")?;
+        }
+        Ok(HashingThreads { jobs })
+    }
+
+    fn run(&self, job: Job) -> Result<(), HashError> {
+        self.jobs
+            .send(job)
+            .map_err(|_| HashError::Failed(anyhow::anyhow!("the password threads have stopped")))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // SAFETY: plain system calls on this thread's own id; on Linux a nice
+    // value belongs to the thread, so the rest of the process keeps its own.
+    let failed = unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICENESS) != 0
+    };
+    if failed {
+        tracing::debug!("cannot lower the password hashing thread's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
 
 struct InFlight<'a>(&'a AtomicUsize);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashing_runs_on_its_own_threads_and_answers_every_waiter() {
+        let hasher = PasswordHasher::new(&PasswordSettings {
+            max_concurrent_hashes: 2,
+            max_queued_hashes: 8,
+        })
+        .unwrap();
+        let names = futures::future::join_all((0..6).map(|_| {
+            hasher.run(|| std::thread::current().name().unwrap_or("").to_owned())
+        }))
+        .await;
+        for name in names {
+            assert!(name.unwrap().starts_with("latchkey-hash-"));
+        }
+        assert_eq!(hasher.queue_depth(), 0);
+        // A job that panics answers its waiter with an error, and the
+        // threads go on with the next one.
+        assert!(hasher.run(|| panic!("boom")).await.is_err());
+        assert!(hasher.run(|| 7).await.is_ok_and(|n| n == 7));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_yield_the_cpu_to_request_handling() {
+        let hasher = PasswordHasher::new(&PasswordSettings {
+            max_concurrent_hashes: 1,
+            max_queued_hashes: 0,
+        })
+        .unwrap();
+        let nice = || {
+            // SAFETY: reads this thread's own priority.
+            unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+        };
+        let ours = nice();
+        let theirs = hasher.run(nice).await.unwrap();
+        // Lowered to 10, unless this test already runs at 10 or lower.
+        assert!(
+            theirs == HASHING_NICENESS || ours >= HASHING_NICENESS,
+            "hashing at nice {theirs}, the test at {ours}"
+        );
     }
 }
