@@ -200,9 +200,9 @@ mod tests {
             max_queued_hashes: 8,
         })
         .unwrap();
-        let names = futures::future::join_all((0..6).map(|_| {
-            hasher.run(|| std::thread::current().name().unwrap_or("").to_owned())
-        }))
+        let names = futures::future::join_all(
+            (0..6).map(|_| hasher.run(|| std::thread::current().name().unwrap_or("").to_owned())),
+        )
         .await;
         for name in names {
             assert!(name.unwrap().starts_with("latchkey-hash-"));
