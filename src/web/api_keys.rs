@@ -133,7 +133,7 @@ pub async fn create(
                 company_id,
                 input.key_id,
                 name,
-                requested(lifetime),
+                requested(lifetime, input.scopes()),
                 origin,
             )
             .await
@@ -180,6 +180,7 @@ fn refused(
         Refusal::Service(ApiError::Invalid { attr, detail }) => {
             let errors = match attr.as_deref() {
                 Some("name") => CreateKeyErrors::name(detail),
+                Some("scopes") => CreateKeyErrors::scopes(detail),
                 _ => CreateKeyErrors::expiry(detail),
             };
             (StatusCode::UNPROCESSABLE_ENTITY, errors)
@@ -215,8 +216,8 @@ fn refused(
     Ok(response)
 }
 
-/// The page asks for no scopes yet: its keys have their creator's full rights.
-fn requested(lifetime: RequestedLifetime) -> KeyRequest {
+/// No scope ticked asks for none: the key has its creator's full rights.
+fn requested(lifetime: RequestedLifetime, scopes: Vec<String>) -> KeyRequest {
     let expiry = match lifetime {
         RequestedLifetime::Seconds(seconds) => RequestedExpiry {
             expires_at: None,
@@ -229,7 +230,7 @@ fn requested(lifetime: RequestedLifetime) -> KeyRequest {
     };
     KeyRequest {
         expiry,
-        scopes: None,
+        scopes: (!scopes.is_empty()).then(|| serde_json::json!(scopes)),
     }
 }
 

@@ -55,6 +55,7 @@ pub async fn keys_page(
             create: Box::new(CreateKeyForm::blank(
                 now,
                 u32::try_from(terms.max_lifetime_days).unwrap_or(u32::MAX),
+                state.api_keys.allowed_scopes(),
                 reserve_key_id(state, session, company_id),
             )),
         },

@@ -7,7 +7,11 @@ use latchkey::web::csrf;
 use latchkey::web::CONTENT_SECURITY_POLICY;
 use serde_json::Value;
 
-use crate::helpers::{revealed_key, spawn_app, spawn_app_with, PageClient};
+use crate::helpers::{revealed_key, spawn_app, spawn_app_with, Answer, PageClient};
+
+fn as_strs<'a>(form: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
 
 async fn key_count(app: &crate::helpers::TestApp, token: &str, company: uuid::Uuid) -> u64 {
     let listed: Value = app.list_keys(token, company).await.json().await.unwrap();
@@ -139,6 +143,63 @@ async fn a_create_form_sent_twice_makes_one_key_shown_once() {
     assert_eq!(key_count(&app, &token, company).await, 1);
     let listed: Value = app.list_keys(&token, company).await.json().await.unwrap();
     assert_eq!(listed["results"][0]["id"], key_id);
+}
+
+#[tokio::test]
+async fn a_key_made_on_the_page_carries_the_scopes_ticked_and_an_unknown_one_is_refused() {
+    let app = spawn_app().await;
+    let (user, company, token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    let mut browser = PageClient::new(&app);
+    browser.sign_in(&user).await;
+    let path = format!("/ui/companies/{company}/api-keys");
+    let form_for = |page: &Answer, scope_field: &'static str| {
+        vec![
+            ("csrf_token", page.field("csrf_token")),
+            ("key_id", page.field("key_id")),
+            ("key_id_tag", page.field("key_id_tag")),
+            ("name", "reader".to_owned()),
+            ("expiry", "30".to_owned()),
+            (scope_field, "on".to_owned()),
+        ]
+    };
+    let page = browser.get(&path).await;
+    assert!(
+        page.body.contains("name=\"scope.datasets:read\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("name=\"scope.datasets:write\""));
+    let form = form_for(&page, "scope.billing:admin");
+    let unknown = browser.post(&path, &as_strs(&form)).await;
+    // An unknown scope: its checkbox is not on the page, so it was forged.
+    // Refused, in words, and no key is made.
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert!(
+        unknown.body.contains("id=\"scopes-error\""),
+        "{}",
+        unknown.body
+    );
+    assert_eq!(key_count(&app, &token, company).await, 0);
+
+    let page = browser.get(&path).await;
+    let form = form_for(&page, "scope.datasets:read");
+    let made = browser.post(&path, &as_strs(&form)).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let key = revealed_key(&made.body);
+    let client = app.create_client().await;
+    let answer = app.introspect_ok(&client, &key).await;
+    assert_eq!(answer["scope"], "datasets:read", "{answer}");
+    let listed: Value = app.list_keys(&token, company).await.json().await.unwrap();
+    assert_eq!(
+        listed["results"][0]["scopes"],
+        serde_json::json!(["datasets:read"])
+    );
+    assert!(
+        made.body.contains("badge-scope"),
+        "the listing shows the scope"
+    );
 }
 
 #[tokio::test]

@@ -267,6 +267,7 @@ mod tests {
                 create: Box::new(CreateKeyForm::blank(
                     now,
                     365,
+                    &[HOSTILE.to_owned()],
                     ReservedKeyId {
                         id: Uuid::nil(),
                         tag: String::new(),

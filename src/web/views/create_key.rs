@@ -1,5 +1,8 @@
-//! The create dialog: a name and an expiry, chosen from presets that fit
-//! the plan's longest lifetime, or a custom date.
+//! The create dialog: a name; an expiry, chosen from presets that fit the
+//! plan's longest lifetime, or a custom date; and, optionally, the scopes
+//! that limit what the key may do.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
@@ -18,6 +21,10 @@ const DEFAULT_DAYS: u32 = 30;
 
 /// The `expiry` field's value for a custom date in `expiry_date`.
 pub const CUSTOM: &str = "custom";
+
+/// Each scope is a checkbox named this prefix and the scope, so a form
+/// with any set of scopes reads as plain fields (`scope.datasets:read=on`).
+const SCOPE_FIELD: &str = "scope.";
 
 /// An id reserved for the key a form will create, with the tag that
 /// proves the server reserved it for this session and company.
@@ -38,7 +45,33 @@ pub struct CreateKeyForm {
     pub earliest_date: NaiveDate,
     pub latest_date: NaiveDate,
     pub longest_days: u32,
+    /// The scopes a key may be limited to (`api_keys.scopes`), none ticked
+    /// at first: a key without scopes has its creator's full rights.
+    pub scopes: Vec<ScopeChoice>,
     pub errors: CreateKeyErrors,
+}
+
+pub struct ScopeChoice {
+    pub name: String,
+    pub checked: bool,
+}
+
+impl ScopeChoice {
+    /// The checkbox's field name.
+    pub fn field(&self) -> String {
+        format!("{SCOPE_FIELD}{}", self.name)
+    }
+
+    /// The checkbox's element id: the scope with anything but letters and
+    /// digits as `-`.
+    pub fn element_id(&self) -> String {
+        let id: String = self
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        format!("scope-{id}")
+    }
 }
 
 pub struct ExpiryPreset {
@@ -49,8 +82,13 @@ pub struct ExpiryPreset {
 
 impl CreateKeyForm {
     /// An empty form, with the 30-day preset chosen (or the longest the
-    /// plan allows, if shorter).
-    pub fn blank(now: DateTime<Utc>, longest_days: u32, key_id: ReservedKeyId) -> CreateKeyForm {
+    /// plan allows, if shorter) and no scope ticked.
+    pub fn blank(
+        now: DateTime<Utc>,
+        longest_days: u32,
+        allowed_scopes: &[String],
+        key_id: ReservedKeyId,
+    ) -> CreateKeyForm {
         let presets: Vec<ExpiryPreset> = PRESETS
             .iter()
             .filter(|(days, _)| *days <= longest_days)
@@ -80,6 +118,13 @@ impl CreateKeyForm {
             earliest_date: earliest,
             latest_date: latest.date_naive(),
             longest_days,
+            scopes: allowed_scopes
+                .iter()
+                .map(|name| ScopeChoice {
+                    name: name.clone(),
+                    checked: false,
+                })
+                .collect(),
             errors: CreateKeyErrors::default(),
         }
     }
@@ -90,6 +135,10 @@ impl CreateKeyForm {
         self.name = input.name.clone();
         self.selected = input.expiry.clone();
         self.custom_date = input.expiry_date.clone();
+        let ticked = input.scopes();
+        for scope in &mut self.scopes {
+            scope.checked = ticked.contains(&scope.name);
+        }
         self.errors = errors;
     }
 
@@ -103,6 +152,7 @@ impl CreateKeyForm {
 pub struct CreateKeyErrors {
     pub name: Option<String>,
     pub expiry: Option<String>,
+    pub scopes: Option<String>,
     /// About the whole request: the plan's limit, throttling.
     pub form: Option<String>,
 }
@@ -118,6 +168,13 @@ impl CreateKeyErrors {
     pub fn expiry(message: impl Into<String>) -> Self {
         CreateKeyErrors {
             expiry: Some(message.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn scopes(message: impl Into<String>) -> Self {
+        CreateKeyErrors {
+            scopes: Some(message.into()),
             ..Self::default()
         }
     }
@@ -157,6 +214,9 @@ pub struct CreateKeyInput {
     /// `YYYY-MM-DD`, read when `expiry` is `custom`.
     #[serde(default)]
     pub expiry_date: String,
+    /// The other fields: the ticked scopes' checkboxes among them.
+    #[serde(flatten)]
+    pub other_fields: HashMap<String, String>,
 }
 
 /// When the posted form asks the key to expire.
@@ -169,6 +229,20 @@ pub enum RequestedLifetime {
 }
 
 impl CreateKeyInput {
+    /// The scopes ticked, in the order of their names; the service checks
+    /// them against `api_keys.scopes`, as for any other request.
+    pub fn scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = self
+            .other_fields
+            .iter()
+            .filter(|(_, value)| value.as_str() == "on")
+            .filter_map(|(field, _)| field.strip_prefix(SCOPE_FIELD))
+            .map(str::to_owned)
+            .collect();
+        scopes.sort();
+        scopes
+    }
+
     /// The plan's bounds are checked by the service, like any other request.
     pub fn lifetime(&self) -> Result<RequestedLifetime, String> {
         if self.expiry == CUSTOM {
@@ -211,28 +285,35 @@ mod tests {
             name: "ci".into(),
             expiry: expiry.into(),
             expiry_date: date.into(),
+            other_fields: HashMap::new(),
         }
+    }
+
+    const SCOPES: [&str; 2] = ["datasets:read", "datasets:write"];
+
+    fn allowed() -> Vec<String> {
+        SCOPES.map(str::to_owned).to_vec()
     }
 
     #[test]
     fn offers_only_presets_within_the_plan() {
-        let form = CreateKeyForm::blank(now(), 365, reserved());
+        let form = CreateKeyForm::blank(now(), 365, &allowed(), reserved());
         let days: Vec<u32> = form.presets.iter().map(|p| p.days).collect();
         assert_eq!(days, [7, 30, 60, 90, 365]);
         assert!(form.is_selected("30"));
         assert_eq!(form.presets[1].expires_on, "2026-12-28");
 
-        let short = CreateKeyForm::blank(now(), 45, reserved());
+        let short = CreateKeyForm::blank(now(), 45, &allowed(), reserved());
         let days: Vec<u32> = short.presets.iter().map(|p| p.days).collect();
         assert_eq!(days, [7, 30]);
-        assert!(CreateKeyForm::blank(now(), 20, reserved()).is_selected("7"));
-        let tiny = CreateKeyForm::blank(now(), 3, reserved());
+        assert!(CreateKeyForm::blank(now(), 20, &allowed(), reserved()).is_selected("7"));
+        let tiny = CreateKeyForm::blank(now(), 3, &allowed(), reserved());
         assert!(tiny.presets.is_empty() && tiny.is_selected(CUSTOM));
     }
 
     #[test]
     fn custom_dates_stay_within_bounds() {
-        let form = CreateKeyForm::blank(now(), 365, reserved());
+        let form = CreateKeyForm::blank(now(), 365, &allowed(), reserved());
         // At 23:59:30 the next midnight is too close: the day after it is.
         assert_eq!(form.earliest_date.to_string(), "2026-11-30");
         assert_eq!(form.latest_date.to_string(), "2027-11-28");
@@ -253,5 +334,24 @@ mod tests {
         assert!(input(CUSTOM, "31/01/2027").lifetime().is_err());
         assert!(input("29", "").lifetime().is_err());
         assert!(input("", "").lifetime().is_err());
+    }
+
+    #[test]
+    fn reads_the_ticked_scopes_from_the_posted_form() {
+        let body = "csrf_token=t&key_id=00000000-0000-0000-0000-000000000000&key_id_tag=x\
+            &name=ci&expiry=30&scope.datasets%3Awrite=on&scope.datasets%3Aread=on&scope.nope=off";
+        let input: CreateKeyInput = serde_urlencoded::from_str(body).unwrap();
+        assert_eq!(input.scopes(), ["datasets:read", "datasets:write"]);
+        assert_eq!(
+            input.lifetime(),
+            Ok(RequestedLifetime::Seconds(30 * 86_400))
+        );
+
+        let mut form = CreateKeyForm::blank(now(), 365, &allowed(), reserved());
+        assert!(form.scopes.iter().all(|s| !s.checked));
+        assert_eq!(form.scopes[0].field(), "scope.datasets:read");
+        assert_eq!(form.scopes[0].element_id(), "scope-datasets-read");
+        form.refill(&input, CreateKeyErrors::default());
+        assert!(form.scopes.iter().all(|s| s.checked));
     }
 }

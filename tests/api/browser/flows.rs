@@ -179,6 +179,45 @@ async fn create_use_and_delete_a_key_in_the_browser() {
     browser.close().await;
 }
 
+/// A key limited to reading datasets: ticked in the dialog, carried by the
+/// token, and shown in the list.
+#[tokio::test]
+async fn a_key_limited_to_one_scope_is_made_in_the_browser() {
+    let Some(mut browser) = Browser::start("scoped-key").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (user, company, _) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    sign_in(&browser, &app, &user.email, PASSWORD).await;
+    wait_for_path(&browser, &format!("/ui/companies/{company}/api-keys")).await;
+
+    click(&browser, "#create-key-button").await;
+    browser
+        .find("#key-name")
+        .await
+        .send_keys("dashboards")
+        .await
+        .unwrap();
+    click(&browser, "label[for=scope-datasets-read]").await;
+    shoot(&mut browser, "create-with-one-scope").await;
+    click(&browser, "#create-dialog button[type=submit]").await;
+
+    let key = value(&browser, "#revealed-key").await;
+    let client = app.create_client().await;
+    let answer = app.introspect_ok(&client, &key).await;
+    assert_eq!(answer["scope"], "datasets:read", "{answer}");
+    click(&browser, "#reveal-done").await;
+    click(&browser, "#reveal-confirm [data-replace]").await;
+    let listed = text(&browser, ".key-row .cell-name").await;
+    assert!(listed.contains("datasets:read"), "{listed}");
+    assert!(!listed.contains("datasets:write"), "{listed}");
+    shoot(&mut browser, "listed-with-its-scope").await;
+    no_console_errors(&browser).await;
+    browser.close().await;
+}
+
 #[tokio::test]
 async fn a_free_plan_company_sees_why_it_has_no_keys() {
     let Some(mut browser) = Browser::start("free-plan").await else {

@@ -168,7 +168,8 @@ fn blank_form() -> CreateKeyForm {
         id: Uuid::now_v7(),
         tag: "sample-key-id-tag".into(),
     };
-    CreateKeyForm::blank(now(), 365, key_id)
+    let scopes = ["datasets:read".to_owned(), "datasets:write".to_owned()];
+    CreateKeyForm::blank(now(), 365, &scopes, key_id)
 }
 
 fn professional() -> PlanAccess {
@@ -209,6 +210,7 @@ fn failed_create(input: (&str, &str, &str), errors: CreateKeyErrors) -> ApiKeysP
         name: name.into(),
         expiry: expiry.into(),
         expiry_date: expiry_date.into(),
+        other_fields: Default::default(),
     };
     let mut create = blank_form();
     create.refill(&input, errors);
