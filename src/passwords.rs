@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use argon2::password_hash::rand_core::OsRng;
@@ -49,30 +50,41 @@ pub enum HashError {
 
 pub struct PasswordHasher {
     threads: HashingThreads,
-    /// Checks running or waiting; past `max_in_flight` new ones are refused.
-    in_flight: AtomicUsize,
+    /// Checks queued or running, counted until the job itself is done (or
+    /// dropped): a login whose client hung up still holds its place until
+    /// a thread reaches it and skips it. Past `max_in_flight`, refused.
+    in_flight: Arc<AtomicUsize>,
     max_in_flight: usize,
     /// Verified against when the email is unknown, so that costs the same.
     dummy_hash: String,
 }
+
+/// The most password checks that may run at once, whatever the setting:
+/// each thread holds 19 MiB while it hashes.
+pub const MAX_CONCURRENT_HASHES: usize = 256;
+
+/// A check that waited this long for a thread is refused (429) instead of
+/// run: its client has likely given up, and the queue must drain.
+const MAX_QUEUE_WAIT: Duration = Duration::from_secs(10);
 
 impl PasswordHasher {
     pub fn new(settings: &PasswordSettings) -> anyhow::Result<Self> {
         let concurrency = match settings.max_concurrent_hashes {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
             n => n,
-        };
+        }
+        .min(MAX_CONCURRENT_HASHES);
         let dummy_hash = hash_blocking(&SecretString::from("latchkey-dummy-password".to_owned()))
             .context("cannot compute the dummy password hash")?;
         Ok(PasswordHasher {
             threads: HashingThreads::start(concurrency)?,
-            in_flight: AtomicUsize::new(0),
+            in_flight: Arc::new(AtomicUsize::new(0)),
             max_in_flight: concurrency + settings.max_queued_hashes,
             dummy_hash,
         })
     }
 
-    /// Password checks running or waiting for a slot.
+    /// Password checks queued or running.
     pub fn queue_depth(&self) -> usize {
         self.in_flight.load(Ordering::Acquire)
     }
@@ -103,15 +115,25 @@ impl PasswordHasher {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             return Err(HashError::Busy);
         }
-        let _in_flight = InFlight(&self.in_flight);
+        let in_flight = InFlight(self.in_flight.clone());
+        let queued_at = Instant::now();
         let (answer, answered) = oneshot::channel();
         self.threads.run(Box::new(move || {
-            // The waiter may have gone (its client hung up); nothing to do.
-            let _ = answer.send(job());
+            let _in_flight = in_flight;
+            if answer.is_closed() {
+                // Its client hung up while it waited: no hash for nobody.
+                return;
+            }
+            let outcome = if queued_at.elapsed() > MAX_QUEUE_WAIT {
+                Err(HashError::Busy)
+            } else {
+                Ok(job())
+            };
+            let _ = answer.send(outcome);
         }))?;
         answered
             .await
-            .map_err(|_| HashError::Failed(anyhow::anyhow!("a password check panicked")))
+            .map_err(|_| HashError::Failed(anyhow::anyhow!("a password check panicked")))?
     }
 }
 
@@ -127,9 +149,9 @@ struct HashingThreads {
     jobs: mpsc::Sender<Job>,
 }
 
-/// How much the hashing threads yield: nice 10 weighs about a tenth of
-/// nice 0 under Linux's scheduler.
-const HASHING_NICENESS: i32 = 10;
+/// How much lower the hashing threads' priority is than the process's:
+/// 10 nice steps weigh about a tenth under Linux's scheduler.
+const HASHING_NICENESS_STEPS: i32 = 10;
 
 impl HashingThreads {
     fn start(concurrency: usize) -> anyhow::Result<Self> {
@@ -165,25 +187,47 @@ impl HashingThreads {
     }
 }
 
+/// This thread's nice value, on Linux its own: the rest of the process
+/// keeps its priority.
+#[cfg(target_os = "linux")]
+fn this_threads_niceness() -> Option<i32> {
+    // SAFETY: errno is this thread's; getpriority reads only this thread's
+    // value (-1 is also a valid answer, hence errno).
+    unsafe {
+        *libc::__errno_location() = 0;
+        let nice = libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t);
+        (nice != -1 || *libc::__errno_location() == 0).then_some(nice)
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn lower_this_threads_priority() {
-    // SAFETY: plain system calls on this thread's own id; on Linux a nice
-    // value belongs to the thread, so the rest of the process keeps its own.
+    let Some(current) = this_threads_niceness() else {
+        tracing::warn!("cannot read the password hashing thread's priority; it stays as it is");
+        return;
+    };
+    let lowered = (current + HASHING_NICENESS_STEPS).min(19);
+    if lowered <= current {
+        return;
+    }
+    // SAFETY: a plain system call on this thread's own id.
     let failed = unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICENESS) != 0
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, lowered) != 0
     };
     if failed {
-        tracing::debug!("cannot lower the password hashing thread's priority");
+        tracing::warn!(
+            "cannot lower the password hashing thread's priority; a login storm will compete \
+             with request handling for the CPU"
+        );
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 fn lower_this_threads_priority() {}
 
-struct InFlight<'a>(&'a AtomicUsize);
+struct InFlight(Arc<AtomicUsize>);
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -222,16 +266,48 @@ mod tests {
             max_queued_hashes: 0,
         })
         .unwrap();
-        let nice = || {
-            // SAFETY: reads this thread's own priority.
-            unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
-        };
-        let ours = nice();
-        let theirs = hasher.run(nice).await.unwrap();
-        // Lowered to 10, unless this test already runs at 10 or lower.
-        assert!(
-            theirs == HASHING_NICENESS || ours >= HASHING_NICENESS,
-            "hashing at nice {theirs}, the test at {ours}"
+        let ours = this_threads_niceness().unwrap();
+        let theirs = hasher.run(this_threads_niceness).await.unwrap().unwrap();
+        // Ten steps lower than the process's, at most the lowest (19).
+        assert_eq!(theirs, (ours + 10).min(19), "the test runs at nice {ours}");
+    }
+
+    #[tokio::test]
+    async fn a_check_whose_client_left_costs_no_hash_and_frees_its_place() {
+        let hasher = Arc::new(
+            PasswordHasher::new(&PasswordSettings {
+                max_concurrent_hashes: 1,
+                max_queued_hashes: 2,
+            })
+            .unwrap(),
         );
+        // The one thread is held by a first check.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let blocker = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.run(move || held.recv().is_ok()).await })
+        };
+        while hasher.queue_depth() < 1 {
+            tokio::task::yield_now().await;
+        }
+        // A second check queues, then its client hangs up.
+        let ran = Arc::new(AtomicUsize::new(0));
+        let mut abandoned = Box::pin({
+            let ran = ran.clone();
+            hasher.run(move || ran.fetch_add(1, Ordering::SeqCst))
+        });
+        assert!(futures::poll!(abandoned.as_mut()).is_pending());
+        drop(abandoned);
+        assert_eq!(hasher.queue_depth(), 2, "its place is held until skipped");
+
+        release.send(()).unwrap();
+        assert!(blocker.await.unwrap().unwrap());
+        assert!(hasher.run(|| 7).await.is_ok_and(|n| n == 7));
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "the abandoned check never hashed"
+        );
+        assert_eq!(hasher.queue_depth(), 0);
     }
 }

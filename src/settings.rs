@@ -217,6 +217,11 @@ impl Settings {
             self.tokens.access_ttl_seconds > 0,
             "invalid setting tokens.access_ttl_seconds: must be at least 1"
         );
+        anyhow::ensure!(
+            self.passwords.max_concurrent_hashes <= crate::passwords::MAX_CONCURRENT_HASHES,
+            "invalid setting passwords.max_concurrent_hashes: at most {} (each hash holds 19 MiB)",
+            crate::passwords::MAX_CONCURRENT_HASHES
+        );
         let server = &self.server;
         anyhow::ensure!(
             (1..=96).contains(&server.max_headers),

@@ -123,17 +123,22 @@ pub async fn create(
     if !session.key_id_is_reserved(&state, company_id, input.key_id, &input.key_id_tag) {
         return Err(PageError::FormExpired);
     }
-    let outcome = match (KeyName::parse(&input.name), input.lifetime()) {
-        (Err(e), _) => Err(Refusal::Form(CreateKeyErrors::name(e.0))),
-        (_, Err(message)) => Err(Refusal::Form(CreateKeyErrors::expiry(message))),
-        (Ok(name), Ok(lifetime)) => state
+    let outcome = match (
+        KeyName::parse(&input.name),
+        input.lifetime(),
+        input.scopes(),
+    ) {
+        (Err(e), _, _) => Err(Refusal::Form(CreateKeyErrors::name(e.0))),
+        (_, Err(message), _) => Err(Refusal::Form(CreateKeyErrors::expiry(message))),
+        (_, _, Err(message)) => Err(Refusal::Form(CreateKeyErrors::scopes(message))),
+        (Ok(name), Ok(lifetime), Ok(scopes)) => state
             .api_keys
             .create_once(
                 &session.claims,
                 company_id,
                 input.key_id,
                 name,
-                requested(lifetime, input.scopes()),
+                requested(lifetime, scopes),
                 origin,
             )
             .await

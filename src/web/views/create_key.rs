@@ -61,17 +61,6 @@ impl ScopeChoice {
     pub fn field(&self) -> String {
         format!("{SCOPE_FIELD}{}", self.name)
     }
-
-    /// The checkbox's element id: the scope with anything but letters and
-    /// digits as `-`.
-    pub fn element_id(&self) -> String {
-        let id: String = self
-            .name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        format!("scope-{id}")
-    }
 }
 
 pub struct ExpiryPreset {
@@ -135,7 +124,7 @@ impl CreateKeyForm {
         self.name = input.name.clone();
         self.selected = input.expiry.clone();
         self.custom_date = input.expiry_date.clone();
-        let ticked = input.scopes();
+        let ticked = input.scopes().unwrap_or_default();
         for scope in &mut self.scopes {
             scope.checked = ticked.contains(&scope.name);
         }
@@ -230,17 +219,25 @@ pub enum RequestedLifetime {
 
 impl CreateKeyInput {
     /// The scopes ticked, in the order of their names; the service checks
-    /// them against `api_keys.scopes`, as for any other request.
-    pub fn scopes(&self) -> Vec<String> {
-        let mut scopes: Vec<String> = self
-            .other_fields
-            .iter()
-            .filter(|(_, value)| value.as_str() == "on")
-            .filter_map(|(field, _)| field.strip_prefix(SCOPE_FIELD))
-            .map(str::to_owned)
-            .collect();
+    /// them against `api_keys.scopes`, as for any other request. A scope
+    /// field with another value than a checkbox's `on` is refused rather
+    /// than ignored: ignored, it would make a key with full rights.
+    pub fn scopes(&self) -> Result<Vec<String>, String> {
+        let mut scopes = Vec::new();
+        for (field, value) in &self.other_fields {
+            let Some(scope) = field.strip_prefix(SCOPE_FIELD) else {
+                continue;
+            };
+            if value != "on" {
+                return Err(format!(
+                    "Tick the scopes the key may use; {:?} is not a checkbox's value.",
+                    value.chars().take(16).collect::<String>()
+                ));
+            }
+            scopes.push(scope.to_owned());
+        }
         scopes.sort();
-        scopes
+        Ok(scopes)
     }
 
     /// The plan's bounds are checked by the service, like any other request.
@@ -339,9 +336,12 @@ mod tests {
     #[test]
     fn reads_the_ticked_scopes_from_the_posted_form() {
         let body = "csrf_token=t&key_id=00000000-0000-0000-0000-000000000000&key_id_tag=x\
-            &name=ci&expiry=30&scope.datasets%3Awrite=on&scope.datasets%3Aread=on&scope.nope=off";
+            &name=ci&expiry=30&scope.datasets%3Awrite=on&scope.datasets%3Aread=on&other=1";
         let input: CreateKeyInput = serde_urlencoded::from_str(body).unwrap();
-        assert_eq!(input.scopes(), ["datasets:read", "datasets:write"]);
+        assert_eq!(input.scopes().unwrap(), ["datasets:read", "datasets:write"]);
+        let odd: CreateKeyInput =
+            serde_urlencoded::from_str(&body.replace("read=on", "read=1")).unwrap();
+        assert!(odd.scopes().is_err(), "a value not a checkbox's is refused");
         assert_eq!(
             input.lifetime(),
             Ok(RequestedLifetime::Seconds(30 * 86_400))
@@ -350,7 +350,6 @@ mod tests {
         let mut form = CreateKeyForm::blank(now(), 365, &allowed(), reserved());
         assert!(form.scopes.iter().all(|s| !s.checked));
         assert_eq!(form.scopes[0].field(), "scope.datasets:read");
-        assert_eq!(form.scopes[0].element_id(), "scope-datasets-read");
         form.refill(&input, CreateKeyErrors::default());
         assert!(form.scopes.iter().all(|s| s.checked));
     }

@@ -200,7 +200,7 @@ async fn a_key_limited_to_one_scope_is_made_in_the_browser() {
         .send_keys("dashboards")
         .await
         .unwrap();
-    click(&browser, "label[for=scope-datasets-read]").await;
+    click(&browser, "input[name='scope.datasets:read']").await;
     shoot(&mut browser, "create-with-one-scope").await;
     click(&browser, "#create-dialog button[type=submit]").await;
 

@@ -111,6 +111,8 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings.secrets.master_key = SecretString::from(random_master_key());
     settings.secrets.master_key_file = db.dir.path().join("master.key");
     settings.revocation.poll_interval_ms = 100;
+    // Two hashing threads per app, not one per core of a big CI runner.
+    settings.passwords.max_concurrent_hashes = 2;
     // Every test talks from 127.0.0.1: the per-client limits are for the
     // tests that test them.
     let plenty = std::num::NonZeroU32::new(100_000).unwrap();
