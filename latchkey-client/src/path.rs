@@ -40,6 +40,7 @@
 //! # Ok::<(), AmbiguousPath>(())
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 
 use uuid::Uuid;
@@ -215,7 +216,26 @@ fn company_id(segment: &str) -> Option<Uuid> {
 }
 
 /// Percent-decodes one segment, refusing whatever could be read two ways.
-fn decode_segment(segment: &[u8]) -> Result<String, AmbiguousPath> {
+/// A segment without escapes is checked byte by byte as the decoding loop
+/// checks raw bytes (same refusals, same order) and borrowed, not copied.
+fn decode_segment(segment: &[u8]) -> Result<Cow<'_, str>, AmbiguousPath> {
+    if !segment.contains(&b'%') {
+        for &byte in segment {
+            match byte {
+                b'\\' => return Err(AmbiguousPath::Backslash),
+                b'#' => return Err(AmbiguousPath::Fragment),
+                0x80.. => return Err(AmbiguousPath::NonAscii),
+                b' ' => return Err(AmbiguousPath::Space),
+                b';' => return Err(AmbiguousPath::PathParameter),
+                0x00..=0x1f | 0x7f => return Err(AmbiguousPath::ControlByte),
+                _ => {}
+            }
+        }
+        // Printable ASCII only, so UTF-8.
+        return std::str::from_utf8(segment)
+            .map(Cow::Borrowed)
+            .map_err(|_| AmbiguousPath::NotUtf8);
+    }
     let mut out = Vec::with_capacity(segment.len());
     let mut bytes = segment.iter().copied();
     while let Some(byte) = bytes.next() {
@@ -240,7 +260,9 @@ fn decode_segment(segment: &[u8]) -> Result<String, AmbiguousPath> {
             _ => out.push(byte),
         }
     }
-    String::from_utf8(out).map_err(|_| AmbiguousPath::NotUtf8)
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| AmbiguousPath::NotUtf8)
 }
 
 fn hex(digit: u8) -> Option<u8> {
