@@ -45,15 +45,24 @@ pub fn routes(cfg: &mut web::ServiceConfig, latchkey: &Latchkey, policies: Polic
     let write = latchkey
         .protect(policies.write)
         .require_scope("datasets:write");
-    cfg.service(
-        web::resource([
-            "/api/v1/companies/{company_id}/datasets",
-            "/api/v1/companies/{company_id}/datasets/",
-        ])
-        .route(web::get().to(list).wrap(read))
-        .route(web::post().to(create).wrap(write)),
-    );
+    for path in PATHS {
+        cfg.service(
+            web::resource(path)
+                .route(web::get().to(list).wrap(read.clone()))
+                .route(web::post().to(create).wrap(write.clone())),
+        );
+    }
 }
+
+/// The datasets paths, the documented one (with the trailing slash) first.
+/// One resource each rather than one resource with both: actix-web's router
+/// matches every pattern of a multi-pattern resource against every request
+/// before capturing from the one that matched, which here cost more than the
+/// offline token check itself (issue #13).
+const PATHS: [&str; 2] = [
+    "/api/v1/companies/{company_id}/datasets/",
+    "/api/v1/companies/{company_id}/datasets",
+];
 
 async fn list(company: web::Path<Uuid>, datasets: web::Data<Datasets>) -> HttpResponse {
     let all = datasets.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -94,15 +103,24 @@ pub fn serve(
     Ok(server)
 }
 
-/// The same handlers with no latchkey at all: only the load benchmark's
-/// baseline (`benches/run downstream`), never a way to run the service.
+/// The same handlers on the same resources (paths and routes as [`routes`]
+/// registers them) with no latchkey at all: only the benchmarks'
+/// baseline (`benches/run downstream`, `benches/datasets-instructions`),
+/// never a way to run the service. `POST` answers 503: its `Caller` finds no
+/// `Latchkey`.
 #[doc(hidden)]
 pub fn serve_without_auth(listener: TcpListener) -> std::io::Result<Server> {
     let datasets = web::Data::new(Datasets::default());
     let server = HttpServer::new(move || {
-        App::new().app_data(datasets.clone()).service(
-            web::resource("/api/v1/companies/{company_id}/datasets/").route(web::get().to(list)),
-        )
+        App::new().app_data(datasets.clone()).configure(|cfg| {
+            for path in PATHS {
+                cfg.service(
+                    web::resource(path)
+                        .route(web::get().to(list))
+                        .route(web::post().to(create)),
+                );
+            }
+        })
     })
     .listen(listener)?
     .run();
