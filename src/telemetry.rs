@@ -5,6 +5,9 @@ use tracing_subscriber::EnvFilter;
 
 use crate::settings::{LogFormat, LogSettings};
 
+mod json_lines;
+pub use json_lines::{JsonLines, SpanFields};
+
 /// Installs the global subscriber. `RUST_LOG` overrides `log.level`.
 pub fn init<W>(settings: &LogSettings, writer: W) -> anyhow::Result<()>
 where
@@ -24,10 +27,12 @@ where
         .with_env_filter(filter)
         .with_writer(writer);
     let result = match settings.format {
+        // The stock JSON lines (event fields flattened, current span and
+        // span list), written without a detour through serde_json values.
         LogFormat::Json => builder
             .json()
-            .flatten_event(true)
-            .with_current_span(true)
+            .fmt_fields(SpanFields)
+            .event_format(JsonLines)
             .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
