@@ -119,7 +119,6 @@ impl PasswordHasher {
         let queued_at = Instant::now();
         let (answer, answered) = oneshot::channel();
         self.threads.run(Box::new(move || {
-            let _in_flight = in_flight;
             if answer.is_closed() {
                 // Its client hung up while it waited: no hash for nobody.
                 return;
@@ -129,6 +128,8 @@ impl PasswordHasher {
             } else {
                 Ok(job())
             };
+            // Its place is free before its waiter hears back.
+            drop(in_flight);
             let _ = answer.send(outcome);
         }))?;
         answered
