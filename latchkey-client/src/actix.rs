@@ -155,10 +155,13 @@ async fn check(
     policy: Policy,
     scope: Option<&str>,
 ) -> Result<Caller, Rejection> {
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.as_bytes());
+    // Two Authorization headers are refused, as latchkey refuses them: a
+    // proxy in front may have judged the other one.
+    let mut headers = req.headers().get_all(header::AUTHORIZATION);
+    let authorization = headers.next().map(|v| v.as_bytes());
+    if headers.next().is_some() {
+        return Err(Rejection::InvalidToken);
+    }
     let target = req
         .uri()
         .path_and_query()

@@ -84,6 +84,41 @@ async fn a_route_needing_a_scope_refuses_keys_without_it_with_403_insufficient_s
     );
 }
 
+/// latchkey refuses a request with two `Authorization` headers (a proxy in
+/// front may have judged the other one); so does the client.
+#[actix_web::test]
+async fn two_authorization_headers_are_refused_even_if_one_is_good() {
+    let stub = start_stub();
+    let latchkey = stub.client(&TestClock::new());
+    let app = init_service(
+        App::new().route(
+            "/api/v1/companies/{company_id}/datasets/",
+            web::get()
+                .to(show_caller)
+                .wrap(latchkey.protect(Policy::Offline)),
+        ),
+    )
+    .await;
+    let good = stub.api_key("k1", json!({}));
+    let once = TestRequest::get()
+        .uri(&datasets_path())
+        .insert_header(("authorization", format!("Bearer {good}")))
+        .to_request();
+    assert_eq!(call_service(&app, once).await.status(), 200);
+    for (first, second) in [
+        (format!("Bearer {good}"), "Bearer junk".to_owned()),
+        ("Bearer junk".to_owned(), format!("Bearer {good}")),
+        (format!("Bearer {good}"), format!("Bearer {good}")),
+    ] {
+        let twice = TestRequest::get()
+            .uri(&datasets_path())
+            .append_header(("authorization", first))
+            .append_header(("authorization", second))
+            .to_request();
+        assert_eq!(call_service(&app, twice).await.status(), 401);
+    }
+}
+
 #[actix_web::test]
 async fn the_bare_extractor_checks_by_the_default_policy() {
     let stub = start_stub();

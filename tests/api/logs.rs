@@ -71,6 +71,18 @@ async fn no_password_or_token_ever_reaches_the_logs() {
         logs.contains("request completed"),
         "the server logged no requests: {logs}"
     );
+    // Every line is one JSON object with the stock keys; a request's line
+    // carries its span's request id.
+    for line in logs.lines().filter(|l| !l.trim().is_empty()) {
+        let parsed: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {line}"));
+        for key in ["timestamp", "level", "target"] {
+            assert!(parsed.get(key).is_some(), "no {key} in {line}");
+        }
+        if parsed["message"] == "request completed" {
+            assert!(parsed["span"]["request_id"].is_string(), "{line}");
+        }
+    }
     for secret in [
         PASSWORD,
         "wrong-but-secret-77",

@@ -39,21 +39,23 @@ async fn a_request_without_a_token_gets_401_not_authenticated() {
     let member = latchkey.member().await;
     let datasets = spawn_datasets(&latchkey, DEFAULT_POLICIES).await;
 
-    let response = datasets
-        .http
-        .get(format!(
-            "{}/api/v1/companies/{}/datasets/",
+    // Both paths (with and without the trailing slash), both methods: each
+    // is its own route, and each must carry the middleware.
+    for path in ["datasets/", "datasets"] {
+        let url = format!(
+            "{}/api/v1/companies/{}/{path}",
             datasets.address, member.company_id
-        ))
-        .send()
-        .await
-        .unwrap();
-
-    assert_eq!(
-        response.headers()["www-authenticate"],
-        r#"Bearer realm="latchkey""#
-    );
-    assert_error(response, 401, "not_authenticated").await;
+        );
+        for request in [datasets.http.get(&url), datasets.http.post(&url).json(&())] {
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.headers()["www-authenticate"],
+                r#"Bearer realm="latchkey""#,
+                "{url}"
+            );
+            assert_error(response, 401, "not_authenticated").await;
+        }
+    }
 }
 
 #[tokio::test]
