@@ -55,6 +55,17 @@ async fn sign_in(browser: &Browser, app: &TestApp, email: &str, password: &str) 
     click(browser, ".sign-in-card button[type=submit]").await;
 }
 
+/// Opens the create dialog and names the key.
+async fn start_creating(browser: &Browser, name: &str) {
+    click(browser, "#create-key-button").await;
+    browser
+        .find("#key-name")
+        .await
+        .send_keys(name)
+        .await
+        .unwrap();
+}
+
 async fn wait_for_path(browser: &Browser, wanted: &str) {
     browser
         .wait_until(
@@ -92,13 +103,7 @@ async fn create_use_and_delete_a_key_in_the_browser() {
         wait_for_path(&browser, &list).await;
         browser.screenshot_page("empty-list").await;
 
-        click(&browser, "#create-key-button").await;
-        browser
-            .find("#key-name")
-            .await
-            .send_keys("ci deploy")
-            .await
-            .unwrap();
+        start_creating(&browser, "ci deploy").await;
         click(&browser, "label[for=expiry-30]").await;
         browser.screenshot("create-30-days").await;
         click(&browser, "#create-dialog button[type=submit]").await;
@@ -193,13 +198,7 @@ async fn a_key_limited_to_one_scope_is_made_in_the_browser() {
     sign_in(&browser, &app, &user.email, PASSWORD).await;
     wait_for_path(&browser, &format!("/ui/companies/{company}/api-keys")).await;
 
-    click(&browser, "#create-key-button").await;
-    browser
-        .find("#key-name")
-        .await
-        .send_keys("dashboards")
-        .await
-        .unwrap();
+    start_creating(&browser, "dashboards").await;
     click(&browser, "input[name='scope.datasets:read']").await;
     shoot(&mut browser, "create-with-one-scope").await;
     click(&browser, "#create-dialog button[type=submit]").await;
@@ -349,13 +348,7 @@ async fn a_session_cut_off_by_revoke_tokens_ends_at_once() {
         .await;
     sign_in(&browser, &app, &user.email, PASSWORD).await;
     wait_for_path(&browser, &format!("/ui/companies/{company}/api-keys")).await;
-    click(&browser, "#create-key-button").await;
-    browser
-        .find("#key-name")
-        .await
-        .send_keys("too late")
-        .await
-        .unwrap();
+    start_creating(&browser, "too late").await;
     browser.screenshot("page-open").await;
 
     app.ops(&["user", "revoke-tokens", &user.id.to_string()]);
