@@ -439,6 +439,7 @@ mod tests {
 
         let (stock, ours) = (lines(&stock), lines(&ours));
         assert_eq!(stock.len(), 5);
+        assert_eq!(ours.len(), stock.len());
         for (stock, ours) in stock.iter().zip(&ours) {
             assert_eq!(ours, stock);
             serde_json::from_str::<serde_json::Value>(ours).unwrap();

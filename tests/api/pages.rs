@@ -7,11 +7,7 @@ use latchkey::web::csrf;
 use latchkey::web::CONTENT_SECURITY_POLICY;
 use serde_json::Value;
 
-use crate::helpers::{revealed_key, spawn_app, spawn_app_with, Answer, PageClient};
-
-fn as_strs<'a>(form: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
-    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
+use crate::helpers::{revealed_key, spawn_app, spawn_app_with, PageClient};
 
 async fn key_count(app: &crate::helpers::TestApp, token: &str, company: uuid::Uuid) -> u64 {
     let listed: Value = app.list_keys(token, company).await.json().await.unwrap();
@@ -154,16 +150,6 @@ async fn a_key_made_on_the_page_carries_the_scopes_ticked_and_an_unknown_one_is_
     let mut browser = PageClient::new(&app);
     browser.sign_in(&user).await;
     let path = format!("/ui/companies/{company}/api-keys");
-    let form_for = |page: &Answer, scope_field: &'static str| {
-        vec![
-            ("csrf_token", page.field("csrf_token")),
-            ("key_id", page.field("key_id")),
-            ("key_id_tag", page.field("key_id_tag")),
-            ("name", "reader".to_owned()),
-            ("expiry", "30".to_owned()),
-            (scope_field, "on".to_owned()),
-        ]
-    };
     let page = browser.get(&path).await;
     assert!(
         page.body.contains("name=\"scope.datasets:read\""),
@@ -171,8 +157,10 @@ async fn a_key_made_on_the_page_carries_the_scopes_ticked_and_an_unknown_one_is_
         page.body
     );
     assert!(page.body.contains("name=\"scope.datasets:write\""));
-    let form = form_for(&page, "scope.billing:admin");
-    let unknown = browser.post(&path, &as_strs(&form)).await;
+    let fields = |scope_field| [("name", "reader"), ("expiry", "30"), (scope_field, "on")];
+    let unknown = browser
+        .create_key_with(company, &fields("scope.billing:admin"))
+        .await;
     // An unknown scope: its checkbox is not on the page, so it was forged.
     // Refused, in words, and no key is made.
     assert_eq!(unknown.status, 422, "{}", unknown.body);
@@ -183,9 +171,9 @@ async fn a_key_made_on_the_page_carries_the_scopes_ticked_and_an_unknown_one_is_
     );
     assert_eq!(key_count(&app, &token, company).await, 0);
 
-    let page = browser.get(&path).await;
-    let form = form_for(&page, "scope.datasets:read");
-    let made = browser.post(&path, &as_strs(&form)).await;
+    let made = browser
+        .create_key_with(company, &fields("scope.datasets:read"))
+        .await;
     assert_eq!(made.status, 200, "{}", made.body);
     let key = revealed_key(&made.body);
     let client = app.create_client().await;

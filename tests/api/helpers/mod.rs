@@ -11,7 +11,7 @@ mod pg_cluster;
 pub use api_keys::DAY;
 pub use gateways::{raw_exchange, status_of, Gateway};
 pub use operators::Caller;
-pub use pages::{revealed_key, Answer, PageClient, PAGE_CLIENT_AGENT};
+pub use pages::{revealed_key, PageClient, PAGE_CLIENT_AGENT};
 pub use pg_cluster::PgCluster;
 
 use std::sync::LazyLock;

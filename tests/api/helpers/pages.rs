@@ -171,6 +171,13 @@ impl PageClient {
 
     /// Posts the create form of the company's page with these choices.
     pub async fn create_key(&mut self, company: Uuid, name: &str, expiry: &str) -> Answer {
+        self.create_key_with(company, &[("name", name), ("expiry", expiry)])
+            .await
+    }
+
+    /// Posts the create form of a freshly loaded page (its CSRF token and
+    /// reserved key id) with these fields.
+    pub async fn create_key_with(&mut self, company: Uuid, fields: &[(&str, &str)]) -> Answer {
         let path = format!("/ui/companies/{company}/api-keys");
         let page = self.get(&path).await;
         assert_eq!(page.status, 200, "{}", page.body);
@@ -179,13 +186,12 @@ impl PageClient {
             page.field("key_id"),
             page.field("key_id_tag"),
         );
-        let form = [
+        let mut form = vec![
             ("csrf_token", csrf.as_str()),
             ("key_id", key_id.as_str()),
             ("key_id_tag", tag.as_str()),
-            ("name", name),
-            ("expiry", expiry),
         ];
+        form.extend_from_slice(fields);
         self.post(&path, &form).await
     }
 }
