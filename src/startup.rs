@@ -160,11 +160,7 @@ fn http_server(state: web::Data<AppState>) -> anyhow::Result<(Server, u16)> {
     let metrics_here = metrics.enabled && metrics.port.is_none();
     let mut server = HttpServer::new(move || {
         App::new()
-            .wrap(from_fn(http::trailing_slash::trim_trailing_slash))
-            .wrap(from_fn(http::content_encoding::refuse_encoded_bodies))
-            .wrap(from_fn(http::request_limits::refuse_oversized_heads))
-            .wrap(from_fn(http::security_headers::security_headers))
-            .wrap(from_fn(http::request_id::request_id))
+            .wrap(from_fn(http::middleware::every_request))
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))

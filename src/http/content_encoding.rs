@@ -5,25 +5,14 @@
 //! the exception: it reads no body, and a gateway hands it the headers of a
 //! request whose body is for the service behind the gateway.
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::{HeaderMap, CONTENT_ENCODING};
-use actix_web::middleware::Next;
 
 use super::forward_auth;
-use crate::error::ApiError;
 
-pub async fn refuse_encoded_bodies(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if !is_identity(req.headers()) && !forward_auth::is_verify_path(req.path()) {
-        let response = ApiError::UnsupportedMediaType.into_response();
-        return Ok(req.into_response(response).map_into_right_body());
-    }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+/// The request's body is encoded, and this path reads bodies.
+pub fn body_is_encoded(req: &ServiceRequest) -> bool {
+    !is_identity(req.headers()) && !forward_auth::is_verify_path(req.path())
 }
 
 /// No `Content-Encoding`, or only `identity` in every copy of it.

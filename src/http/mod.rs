@@ -9,6 +9,7 @@ pub mod forward_auth;
 pub mod health;
 pub mod introspection;
 pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod operators;
 pub mod provisioning;

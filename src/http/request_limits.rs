@@ -3,30 +3,15 @@
 //! answer with an empty body; ours sit below them and answer in the
 //! documented shape, `431 headers_too_large`.
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceRequest;
 use actix_web::http::header::HeaderMap;
-use actix_web::middleware::Next;
-use actix_web::web;
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::settings::ServerSettings;
 
-pub async fn refuse_oversized_heads(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let too_large = req
-        .app_data::<web::Data<AppState>>()
-        .map(|state| &state.settings.server)
-        .is_some_and(|server| exceeds(req.headers(), server.max_headers, server.max_header_bytes));
-    if too_large {
-        let response = ApiError::HeadersTooLarge.into_response();
-        return Ok(req.into_response(response).map_into_right_body());
-    }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+/// The head has more header lines, or more bytes of them, than
+/// `server.max_headers` and `server.max_header_bytes` allow.
+pub fn head_too_large(req: &ServiceRequest, server: &ServerSettings) -> bool {
+    exceeds(req.headers(), server.max_headers, server.max_header_bytes)
 }
 
 /// More than `max_headers` header lines, or more than `max_bytes` of them as
