@@ -11,7 +11,7 @@ use crate::jwks::{Jwks, JwksSettings};
 #[cfg(feature = "live")]
 use crate::live::{Credentials, Introspector};
 use crate::memberships::Memberships;
-use crate::offline::{OfflineSettings, OfflineVerifier};
+use crate::offline::{OfflineSettings, OfflineVerifier, TokenKeys};
 
 /// A setting `build` refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,8 +128,9 @@ impl LatchkeyBuilder {
         self
     }
 
-    /// How many verified tokens are remembered (by SHA-256), and how long, so
-    /// their signature is not checked again. Default: 10,000 for 10 minutes.
+    /// How many verified tokens are remembered (by a keyed hash of their
+    /// signature, with their claims), and how long, so their signature is
+    /// not checked again. Default: 10,000 for 10 minutes.
     pub fn verified_cache(mut self, capacity: u64, ttl: Duration) -> Self {
         self.verified_cache_capacity = capacity;
         self.verified_cache_ttl = ttl;
@@ -234,6 +235,8 @@ impl LatchkeyBuilder {
             self.verified_cache_capacity,
         );
         Ok(Latchkey::new(Inner {
+            token_keys: TokenKeys::new()
+                .map_err(|_| BuildError("the system's random source failed".to_owned()))?,
             offline,
             memberships,
             #[cfg(feature = "live")]

@@ -11,7 +11,7 @@ use crate::caller::{Caller, TokenKind};
 #[cfg(feature = "live")]
 use crate::live::Introspector;
 use crate::memberships::Memberships;
-use crate::offline::{Digest, OfflineVerifier};
+use crate::offline::{OfflineVerifier, TokenKey, TokenKeys};
 use crate::path::CompanyPath;
 use crate::rejection::Rejection;
 
@@ -38,6 +38,7 @@ pub struct Latchkey {
 
 /// Everything a `Latchkey` shares; built by `LatchkeyBuilder::build`.
 pub(crate) struct Inner {
+    pub token_keys: TokenKeys,
     pub offline: OfflineVerifier,
     pub memberships: Memberships,
     #[cfg(feature = "live")]
@@ -103,15 +104,12 @@ impl Latchkey {
         &self,
         token: &str,
         policy: Policy,
-    ) -> Result<(Caller, Digest), Rejection> {
+    ) -> Result<(Caller, TokenKey), Rejection> {
         if token.is_empty() || token.len() > crate::jws::MAX_TOKEN_BYTES {
             return Err(Rejection::InvalidToken);
         }
-        let digest: Digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
-            .as_ref()
-            .try_into()
-            .map_err(|_| Rejection::InvalidToken)?;
-        let verified = self.inner.offline.verify(token, &digest).await?;
+        let key = self.inner.token_keys.key(token);
+        let verified = self.inner.offline.verify(token, key).await?;
         let caller = verified.caller.clone();
         #[cfg(feature = "live")]
         if let Some(max_age) = self.live_max_age(policy) {
@@ -121,11 +119,11 @@ impl Latchkey {
                 );
                 return Err(Rejection::Unavailable);
             };
-            live.confirm(token, &digest, &caller, max_age).await?;
+            live.confirm(token, key, &caller, max_age).await?;
         }
         #[cfg(not(feature = "live"))]
         let Policy::Offline = policy;
-        Ok((caller, digest))
+        Ok((caller, key))
     }
 
     /// Checks a whole request: its `Authorization` header (as bytes; `None`
@@ -141,7 +139,7 @@ impl Latchkey {
     ) -> Result<Caller, Rejection> {
         let authorization = authorization.ok_or(Rejection::NotAuthenticated)?;
         let token = bearer_token(authorization).ok_or(Rejection::InvalidToken)?;
-        let (caller, digest) = self.verify_token(token, policy).await?;
+        let (caller, key) = self.verify_token(token, policy).await?;
         let path = CompanyPath::parse(target).map_err(|reason| {
             tracing::debug!(%reason, "ambiguous path refused");
             Rejection::AMBIGUOUS_PATH
@@ -153,7 +151,11 @@ impl Latchkey {
             TokenKind::ShortLived if path.companies().is_empty() => true,
             TokenKind::ShortLived if !path.all_reachable(|_| true) => false,
             TokenKind::ShortLived => {
-                let companies = self.inner.memberships.companies(token, &digest).await?;
+                let companies = self
+                    .inner
+                    .memberships
+                    .companies(token, key, &caller)
+                    .await?;
                 path.all_reachable(|company| companies.contains(&company))
             }
         };

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::caller::{Caller, Scopes};
 use crate::clock::Clock;
 use crate::fetch::Http;
-use crate::offline::Digest;
+use crate::offline::TokenKey;
 use crate::rejection::Rejection;
 
 /// A service client of latchkey (`latchkey client create`).
@@ -28,6 +28,8 @@ pub(crate) struct Credentials {
 
 #[derive(Clone)]
 struct Answer {
+    /// The token asked about: a hit for another token is a miss.
+    token_id: Uuid,
     active: bool,
     checked_at: SystemTime,
     /// How long the cache may hold it at all: the longest any policy reuses it.
@@ -36,14 +38,14 @@ struct Answer {
 
 struct KeepFor;
 
-impl moka::Expiry<Digest, Answer> for KeepFor {
-    fn expire_after_create(&self, _: &Digest, answer: &Answer, _: Instant) -> Option<Duration> {
+impl moka::Expiry<TokenKey, Answer> for KeepFor {
+    fn expire_after_create(&self, _: &TokenKey, answer: &Answer, _: Instant) -> Option<Duration> {
         Some(answer.keep_for)
     }
 
     fn expire_after_update(
         &self,
-        _: &Digest,
+        _: &TokenKey,
         answer: &Answer,
         _: Instant,
         _: Option<Duration>,
@@ -67,7 +69,7 @@ pub(crate) struct Introspector {
     credentials: Credentials,
     clock: Arc<dyn Clock>,
     refusal_ttl: Duration,
-    answers: Cache<Digest, Answer>,
+    answers: Cache<TokenKey, Answer>,
 }
 
 impl Introspector {
@@ -97,11 +99,15 @@ impl Introspector {
     pub async fn confirm(
         &self,
         token: &str,
-        digest: &Digest,
+        key: TokenKey,
         caller: &Caller,
         max_age: Duration,
     ) -> Result<(), Rejection> {
-        if let Some(answer) = self.answers.get(digest) {
+        let cached = self
+            .answers
+            .get(&key)
+            .filter(|answer| answer.token_id == caller.token_id);
+        if let Some(answer) = cached {
             let age = self
                 .clock
                 .now()
@@ -130,8 +136,9 @@ impl Introspector {
             self.refusal_ttl.min(max_age)
         };
         self.answers.insert(
-            *digest,
+            key,
             Answer {
+                token_id: caller.token_id,
                 active,
                 checked_at: asked_at,
                 keep_for,

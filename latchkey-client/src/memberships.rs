@@ -9,9 +9,10 @@ use moka::sync::Cache;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::caller::Caller;
 use crate::clock::Clock;
 use crate::fetch::{FetchError, Http};
-use crate::offline::Digest;
+use crate::offline::TokenKey;
 use crate::rejection::Rejection;
 
 #[derive(Deserialize)]
@@ -26,6 +27,8 @@ struct Company {
 
 #[derive(Clone)]
 struct Answer {
+    /// The token asked about: a hit for another token is a miss.
+    token_id: Uuid,
     companies: Arc<[Uuid]>,
     checked_at: SystemTime,
 }
@@ -35,7 +38,7 @@ pub(crate) struct Memberships {
     url: String,
     clock: Arc<dyn Clock>,
     ttl: Duration,
-    answers: Cache<Digest, Answer>,
+    answers: Cache<TokenKey, Answer>,
 }
 
 impl Memberships {
@@ -59,9 +62,18 @@ impl Memberships {
     }
 
     /// The companies of the user this login token was issued to.
-    pub async fn companies(&self, token: &str, digest: &Digest) -> Result<Arc<[Uuid]>, Rejection> {
+    pub async fn companies(
+        &self,
+        token: &str,
+        key: TokenKey,
+        caller: &Caller,
+    ) -> Result<Arc<[Uuid]>, Rejection> {
         let now = self.clock.now();
-        if let Some(answer) = self.answers.get(digest) {
+        let cached = self
+            .answers
+            .get(&key)
+            .filter(|answer| answer.token_id == caller.token_id);
+        if let Some(answer) = cached {
             if now.duration_since(answer.checked_at).unwrap_or_default() <= self.ttl {
                 return Ok(answer.companies);
             }
@@ -81,8 +93,9 @@ impl Memberships {
         })?;
         let companies: Arc<[Uuid]> = me.companies.iter().map(|c| c.id).collect();
         self.answers.insert(
-            *digest,
+            key,
             Answer {
+                token_id: caller.token_id,
                 companies: companies.clone(),
                 checked_at: now,
             },

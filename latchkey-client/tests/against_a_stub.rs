@@ -119,6 +119,50 @@ async fn two_authorization_headers_are_refused_even_if_one_is_good() {
     }
 }
 
+/// The verified cache knows a token by its signature. A verified token's
+/// signature under other claims (a scoped key's signature on an unscoped
+/// key's payload) is a forgery, not a hit; and trying one leaves the cached
+/// token working.
+#[actix_web::test]
+async fn a_cached_signature_does_not_vouch_for_other_claims() {
+    let stub = start_stub();
+    let latchkey = stub.client(&TestClock::new());
+    let app = init_service(
+        App::new().route(
+            "/api/v1/companies/{company_id}/datasets/",
+            web::get()
+                .to(show_caller)
+                .wrap(latchkey.protect(Policy::Offline)),
+        ),
+    )
+    .await;
+    let call = |token: &str| {
+        TestRequest::get()
+            .uri(&datasets_path())
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .to_request()
+    };
+    let reader = stub.api_key("k1", json!({"scope": "datasets:read"}));
+    let unscoped = stub.api_key("k1", json!({}));
+    assert_eq!(call_service(&app, call(&reader)).await.status(), 200);
+
+    let (_, reader_signature) = reader.rsplit_once('.').unwrap();
+    let (unscoped_signed, _) = unscoped.rsplit_once('.').unwrap();
+    let grafted = format!("{unscoped_signed}.{reader_signature}");
+    for _ in 0..2 {
+        assert_eq!(call_service(&app, call(&grafted)).await.status(), 401);
+    }
+
+    let response = call_service(&app, call(&reader)).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = read_body_json(response).await;
+    assert_eq!(body["scopes"], json!(["datasets:read"]));
+    let response = call_service(&app, call(&unscoped)).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = read_body_json(response).await;
+    assert_eq!(body["unrestricted"], json!(true));
+}
+
 #[actix_web::test]
 async fn the_bare_extractor_checks_by_the_default_policy() {
     let stub = start_stub();
