@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
@@ -176,19 +177,18 @@ async fn check(
 /// (as `Latchkey` or `web::Data<Latchkey>`).
 impl FromRequest for Caller {
     type Error = Rejection;
-    type Future = LocalBoxFuture<Result<Caller, Rejection>>;
+    type Future = CallerFuture;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         if let Some(caller) = req.extensions().get::<Caller>() {
-            let caller = caller.clone();
-            return Box::pin(ready(Ok(caller)));
+            return CallerFuture(Extraction::Checked(Some(caller.clone())));
         }
         let latchkey = req
             .app_data::<Latchkey>()
             .or_else(|| req.app_data::<web::Data<Latchkey>>().map(|d| d.get_ref()))
             .cloned();
         let req = req.clone();
-        Box::pin(async move {
+        CallerFuture(Extraction::Checking(Box::pin(async move {
             let Some(latchkey) = latchkey else {
                 tracing::error!(
                     "Caller extracted on a route without Protect and no Latchkey in the app data"
@@ -197,7 +197,29 @@ impl FromRequest for Caller {
             };
             let policy = latchkey.default_policy();
             check(&latchkey, &req, policy, None).await
-        })
+        })))
+    }
+}
+
+/// What extracting a [`Caller`] waits on: nothing when [`Protect`] has
+/// checked the request already (no allocation on that, the usual, path),
+/// or the check itself.
+pub struct CallerFuture(Extraction);
+
+enum Extraction {
+    Checked(Option<Caller>),
+    Checking(LocalBoxFuture<Result<Caller, Rejection>>),
+}
+
+impl Future for CallerFuture {
+    type Output = Result<Caller, Rejection>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().0 {
+            // Polled again after it answered: a caller's mistake, refused.
+            Extraction::Checked(caller) => Poll::Ready(caller.take().ok_or(Rejection::Unavailable)),
+            Extraction::Checking(check) => check.as_mut().poll(cx),
+        }
     }
 }
 

@@ -91,7 +91,7 @@ pub use builder::MAX_INTROSPECTION_TTL;
 mod actix;
 
 #[cfg(feature = "actix")]
-pub use actix::{Protect, ProtectService};
+pub use actix::{CallerFuture, Protect, ProtectService};
 
 /// The README's examples, compiled by `cargo test --doc`.
 #[cfg(all(doctest, feature = "actix"))]

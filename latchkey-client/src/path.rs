@@ -108,16 +108,26 @@ impl CompanyPath {
     /// Reads a request target (path and optional query, as sent: not decoded).
     pub fn parse(target: impl AsRef<[u8]>) -> Result<CompanyPath, AmbiguousPath> {
         let target = target.as_ref();
-        if let Some(reason) = target.iter().find_map(|&b| refused_anywhere(b)) {
-            return Err(reason);
+        // A fold without early exit checks many bytes at a time; which byte
+        // is refused, and why, is looked for only when one is.
+        let suspect = target.iter().fold(false, |suspect, &b| {
+            suspect | (b == b'#') | (b < 0x20) | (b == 0x7f)
+        });
+        if suspect {
+            if let Some(reason) = target.iter().find_map(|&b| refused_anywhere(b)) {
+                return Err(reason);
+            }
         }
         let path = match target.iter().position(|b| *b == b'?') {
             Some(query) => &target[..query],
             None => target,
         };
         let rest = path.strip_prefix(b"/").ok_or(AmbiguousPath::NotAbsolute)?;
+        // Segments are judged in order, and a segment after one reading
+        // `companies` is named: one pass, nothing collected but the names.
+        let mut companies = Vec::new();
+        let mut after_companies = false;
         let mut segments = rest.split(|b| *b == b'/').peekable();
-        let mut decoded = Vec::with_capacity(rest.iter().filter(|b| **b == b'/').count() + 1);
         while let Some(segment) = segments.next() {
             if segment.is_empty() {
                 if segments.peek().is_none() {
@@ -128,13 +138,12 @@ impl CompanyPath {
             if segment == b"." || segment == b".." {
                 return Err(AmbiguousPath::DotSegment);
             }
-            decoded.push(decode_segment(segment)?);
+            let decoded = decode_segment(segment)?;
+            if after_companies {
+                companies.push(company_id(&decoded));
+            }
+            after_companies = decoded.eq_ignore_ascii_case("companies");
         }
-        let companies = decoded
-            .windows(2)
-            .filter(|pair| pair[0].eq_ignore_ascii_case("companies"))
-            .map(|pair| company_id(&pair[1]))
-            .collect();
         Ok(CompanyPath { companies })
     }
 

@@ -1,4 +1,4 @@
-use super::{AmbiguousPath, CompanyPath};
+use super::{company_id, decode_segment, refused_anywhere, AmbiguousPath, CompanyPath};
 use uuid::Uuid;
 
 const ID: &str = "0193a1b2-0000-7000-8000-000000000001";
@@ -253,5 +253,92 @@ mod original_uri {
     fn the_reported_attack_is_refused() {
         let uri = format!("/api/v1/companies%2F{B}/datasets/x%5C..%5C..%5C..");
         assert_eq!(refused(uri.as_bytes()), AmbiguousPath::EncodedDelimiter);
+    }
+}
+
+/// `CompanyPath::parse` as it was before it became one pass (decode every
+/// segment, then pair them): the oracle for the differential test below.
+fn reference_parse(target: &[u8]) -> Result<CompanyPath, AmbiguousPath> {
+    if let Some(reason) = target.iter().find_map(|&b| refused_anywhere(b)) {
+        return Err(reason);
+    }
+    let path = match target.iter().position(|b| *b == b'?') {
+        Some(query) => &target[..query],
+        None => target,
+    };
+    let rest = path.strip_prefix(b"/").ok_or(AmbiguousPath::NotAbsolute)?;
+    let mut segments = rest.split(|b| *b == b'/').peekable();
+    let mut decoded = Vec::new();
+    while let Some(segment) = segments.next() {
+        if segment.is_empty() {
+            if segments.peek().is_none() {
+                continue;
+            }
+            return Err(AmbiguousPath::EmptySegment);
+        }
+        if segment == b"." || segment == b".." {
+            return Err(AmbiguousPath::DotSegment);
+        }
+        decoded.push(decode_segment(segment)?);
+    }
+    let companies = decoded
+        .windows(2)
+        .filter(|pair| pair[0].eq_ignore_ascii_case("companies"))
+        .map(|pair| company_id(&pair[1]))
+        .collect();
+    Ok(CompanyPath { companies })
+}
+
+#[test]
+fn the_one_pass_parser_reads_every_target_as_the_reference_does() {
+    // Targets built from pieces that matter to the rule, by a fixed
+    // pseudo-random walk: the same 200,000 every run.
+    let pieces: [&[u8]; 24] = [
+        b"/",
+        b"/",
+        b"/",
+        b"companies",
+        b"COMPANIES",
+        b"compan%69es",
+        b"0193a1b2-0000-7000-8000-000000000001",
+        b"0193a1b2-0000-7000-8000-00000000000f",
+        b"acme",
+        b".",
+        b"..",
+        b"%2F",
+        b"%2e",
+        b"%41",
+        b"%",
+        b"%4",
+        b"?",
+        b"#",
+        b";",
+        b"\\",
+        b" ",
+        b"\x01",
+        b"\xc3\xa9",
+        b"%C3%A9",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..200_000 {
+        let mut target = Vec::new();
+        if next() % 8 != 0 {
+            target.push(b'/');
+        }
+        for _ in 0..(next() % 9) {
+            target.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+        }
+        assert_eq!(
+            CompanyPath::parse(&target),
+            reference_parse(&target),
+            "{:?}",
+            String::from_utf8_lossy(&target)
+        );
     }
 }
