@@ -163,6 +163,33 @@ pub async fn downstream(seconds: u32) -> anyhow::Result<String> {
         )?;
     }
     let offline = rps(&runs[1]) / baseline;
+    // Each round runs the policies one after the other, so a round's own
+    // ratio compares runs seconds apart: how far the medians can be trusted.
+    let rates = |runs: &[WrkResult]| {
+        runs.iter()
+            .map(|r| format!("{:.0}", r.requests_per_second))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let round_ratios = runs[1]
+        .iter()
+        .zip(&runs[0])
+        .map(|(offline, none)| {
+            format!(
+                "{:.2}",
+                offline.requests_per_second / none.requests_per_second
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    writeln!(
+        out,
+        "\nRounds (requests/s): no auth [{}]; offline [{}]; live [{}]; mixed [{}]; offline / no auth by round [{round_ratios}].",
+        rates(&runs[0]),
+        rates(&runs[1]),
+        rates(&runs[2]),
+        rates(&runs[3]),
+    )?;
     writeln!(out, "\n| figure | target | measured | |")?;
     writeln!(out, "| --- | --- | --- | --- |")?;
     writeln!(
