@@ -25,6 +25,15 @@ async fn show_caller(caller: Caller) -> HttpResponse {
     }))
 }
 
+const DATASETS_ROUTE: &str = "/api/v1/companies/{company_id}/datasets/";
+
+/// `GET` of the datasets route, protected offline, answering with the caller.
+fn offline_get(latchkey: &Latchkey) -> actix_web::Route {
+    web::get()
+        .to(show_caller)
+        .wrap(latchkey.protect(Policy::Offline))
+}
+
 #[actix_web::test]
 async fn a_route_needing_a_scope_refuses_keys_without_it_with_403_insufficient_scope() {
     let stub = start_stub();
@@ -90,15 +99,7 @@ async fn a_route_needing_a_scope_refuses_keys_without_it_with_403_insufficient_s
 async fn two_authorization_headers_are_refused_even_if_one_is_good() {
     let stub = start_stub();
     let latchkey = stub.client(&TestClock::new());
-    let app = init_service(
-        App::new().route(
-            "/api/v1/companies/{company_id}/datasets/",
-            web::get()
-                .to(show_caller)
-                .wrap(latchkey.protect(Policy::Offline)),
-        ),
-    )
-    .await;
+    let app = init_service(App::new().route(DATASETS_ROUTE, offline_get(&latchkey))).await;
     let good = stub.api_key("k1", json!({}));
     let once = TestRequest::get()
         .uri(&datasets_path())
@@ -127,15 +128,7 @@ async fn two_authorization_headers_are_refused_even_if_one_is_good() {
 async fn a_cached_signature_does_not_vouch_for_other_claims() {
     let stub = start_stub();
     let latchkey = stub.client(&TestClock::new());
-    let app = init_service(
-        App::new().route(
-            "/api/v1/companies/{company_id}/datasets/",
-            web::get()
-                .to(show_caller)
-                .wrap(latchkey.protect(Policy::Offline)),
-        ),
-    )
-    .await;
+    let app = init_service(App::new().route(DATASETS_ROUTE, offline_get(&latchkey))).await;
     let call = |token: &str| {
         TestRequest::get()
             .uri(&datasets_path())
