@@ -293,7 +293,7 @@ fn reference_parse(target: &[u8]) -> Result<CompanyPath, AmbiguousPath> {
 fn the_one_pass_parser_reads_every_target_as_the_reference_does() {
     // Targets built from pieces that matter to the rule, by a fixed
     // pseudo-random walk: the same 200,000 every run.
-    let pieces: [&[u8]; 24] = [
+    let pieces: [&[u8]; 32] = [
         b"/",
         b"/",
         b"/",
@@ -318,6 +318,17 @@ fn the_one_pass_parser_reads_every_target_as_the_reference_does() {
         b"\x01",
         b"\xc3\xa9",
         b"%C3%A9",
+        // So that every refusal reason comes up: a lone UTF-8 lead byte; an
+        // encoded semicolon, control byte, slash, backslash and percent sign;
+        // and near-misses of the company segment.
+        b"%C3",
+        b"%3b",
+        b"%00",
+        b"%2f",
+        b"%5C",
+        b"%25",
+        b"Companies",
+        b"zzzzzzzz-0000-7000-8000-000000000001",
     ];
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {
@@ -326,6 +337,7 @@ fn the_one_pass_parser_reads_every_target_as_the_reference_does() {
         state ^= state << 17;
         state
     };
+    let mut reasons_seen = Vec::new();
     for _ in 0..200_000 {
         let mut target = Vec::new();
         if next() % 8 != 0 {
@@ -334,11 +346,19 @@ fn the_one_pass_parser_reads_every_target_as_the_reference_does() {
         for _ in 0..(next() % 9) {
             target.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
         }
+        let parsed = CompanyPath::parse(&target);
         assert_eq!(
-            CompanyPath::parse(&target),
+            parsed,
             reference_parse(&target),
             "{:?}",
             String::from_utf8_lossy(&target)
         );
+        if let Err(reason) = parsed {
+            if !reasons_seen.contains(&reason) {
+                reasons_seen.push(reason);
+            }
+        }
     }
+    // Every way to be refused was reached, not only the common ones.
+    assert_eq!(reasons_seen.len(), 12, "{reasons_seen:?}");
 }
