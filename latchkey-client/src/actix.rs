@@ -18,8 +18,11 @@ use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceRes
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
+use pin_project_lite::pin_project;
+
 use crate::caller::{Caller, Scopes};
 use crate::client::{Latchkey, Policy};
+use crate::halt::Halt;
 use crate::rejection::Rejection;
 
 impl Latchkey {
@@ -122,32 +125,125 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
+    type Future = ProtectFuture<S, B>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = self.service.clone();
-        let protect = self.protect.clone();
-        Box::pin(async move {
-            let checked = check(
-                &protect.latchkey,
-                req.request(),
-                protect.policy,
-                protect.scope.as_deref(),
-            )
-            .await;
-            match checked {
-                Ok(caller) => {
-                    req.extensions_mut().insert(caller);
-                    Ok(service.call(req).await?.map_into_left_body())
+        let protect = &self.protect;
+        let checked = check_now(
+            &protect.latchkey,
+            req.request(),
+            protect.policy,
+            protect.scope.as_deref(),
+        );
+        let state = match checked {
+            Ok(caller) => {
+                req.extensions_mut().insert(caller);
+                State::Passed {
+                    call: self.service.call(req),
                 }
-                Err(rejection) => Ok(req
-                    .into_response(rejection.error_response())
-                    .map_into_right_body()),
             }
-        })
+            Err(Halt::Refused(rejection)) => State::Refused {
+                response: Some(refuse(req, &rejection)),
+            },
+            Err(Halt::Wait) => {
+                let service = self.service.clone();
+                let protect = self.protect.clone();
+                State::Waiting {
+                    check: Box::pin(async move {
+                        let checked = check(
+                            &protect.latchkey,
+                            req.request(),
+                            protect.policy,
+                            protect.scope.as_deref(),
+                        )
+                        .await;
+                        match checked {
+                            Ok(caller) => {
+                                req.extensions_mut().insert(caller);
+                                Ok(service.call(req).await?.map_into_left_body())
+                            }
+                            Err(rejection) => Ok(refuse(req, &rejection)),
+                        }
+                    }),
+                }
+            }
+        };
+        ProtectFuture { state }
     }
+}
+
+fn refuse<B>(req: ServiceRequest, rejection: &Rejection) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(rejection.error_response())
+        .map_into_right_body()
+}
+
+pin_project! {
+    /// What [`ProtectService`] answers with: the route's own future when the
+    /// check passed from the caches, no allocation of its own (the usual
+    /// request); a refusal; or, when latchkey must be asked, the whole check
+    /// boxed.
+    pub struct ProtectFuture<S, B>
+    where
+        S: Service<ServiceRequest>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProjection]
+    enum State<S, B>
+    where
+        S: Service<ServiceRequest>,
+    {
+        Passed { #[pin] call: S::Future },
+        Refused { response: Option<ServiceResponse<EitherBody<B>>> },
+        Waiting { check: LocalBoxFuture<Result<ServiceResponse<EitherBody<B>>, actix_web::Error>> },
+    }
+}
+
+impl<S, B> Future for ProtectFuture<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProjection::Passed { call } => call
+                .poll(cx)
+                .map(|answer| answer.map(ServiceResponse::map_into_left_body)),
+            // Polled again after it answered: a caller's mistake, refused
+            // as an internal error rather than a panic.
+            StateProjection::Refused { response } => Poll::Ready(
+                response
+                    .take()
+                    .ok_or_else(|| actix_web::error::ErrorInternalServerError("polled again")),
+            ),
+            StateProjection::Waiting { check } => check.as_mut().poll(cx),
+        }
+    }
+}
+
+/// The request's `Authorization` header, refused when there are two: a
+/// proxy in front may have judged the other one (latchkey refuses them too).
+fn authorization(req: &HttpRequest) -> Result<Option<&[u8]>, Rejection> {
+    let mut headers = req.headers().get_all(header::AUTHORIZATION);
+    let authorization = headers.next().map(|v| v.as_bytes());
+    if headers.next().is_some() {
+        return Err(Rejection::InvalidToken);
+    }
+    Ok(authorization)
+}
+
+/// The request target: path and query, as sent.
+fn target(req: &HttpRequest) -> &str {
+    req.uri()
+        .path_and_query()
+        .map_or(req.path(), |p| p.as_str())
 }
 
 async fn check(
@@ -156,20 +252,18 @@ async fn check(
     policy: Policy,
     scope: Option<&str>,
 ) -> Result<Caller, Rejection> {
-    // Two Authorization headers are refused, as latchkey refuses them: a
-    // proxy in front may have judged the other one.
-    let mut headers = req.headers().get_all(header::AUTHORIZATION);
-    let authorization = headers.next().map(|v| v.as_bytes());
-    if headers.next().is_some() {
-        return Err(Rejection::InvalidToken);
-    }
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or(req.path(), |p| p.as_str());
     latchkey
-        .check_request(authorization, target, policy, scope)
+        .check_request(authorization(req)?, target(req), policy, scope)
         .await
+}
+
+fn check_now(
+    latchkey: &Latchkey,
+    req: &HttpRequest,
+    policy: Policy,
+    scope: Option<&str>,
+) -> Result<Caller, Halt> {
+    latchkey.check_request_now(authorization(req)?, target(req), policy, scope)
 }
 
 /// The caller, as [`Protect`] checked it; on a route without `Protect`,
@@ -180,34 +274,40 @@ impl FromRequest for Caller {
     type Future = CallerFuture;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ready = |answer| CallerFuture(Extraction::Ready(Some(answer)));
         if let Some(caller) = req.extensions().get::<Caller>() {
-            return CallerFuture(Extraction::Checked(Some(caller.clone())));
+            return ready(Ok(caller.clone()));
         }
         let latchkey = req
             .app_data::<Latchkey>()
-            .or_else(|| req.app_data::<web::Data<Latchkey>>().map(|d| d.get_ref()))
-            .cloned();
-        let req = req.clone();
-        CallerFuture(Extraction::Checking(Box::pin(async move {
-            let Some(latchkey) = latchkey else {
-                tracing::error!(
-                    "Caller extracted on a route without Protect and no Latchkey in the app data"
-                );
-                return Err(Rejection::Unavailable);
-            };
-            let policy = latchkey.default_policy();
-            check(&latchkey, &req, policy, None).await
-        })))
+            .or_else(|| req.app_data::<web::Data<Latchkey>>().map(|d| d.get_ref()));
+        let Some(latchkey) = latchkey else {
+            tracing::error!(
+                "Caller extracted on a route without Protect and no Latchkey in the app data"
+            );
+            return ready(Err(Rejection::Unavailable));
+        };
+        let policy = latchkey.default_policy();
+        match check_now(latchkey, req, policy, None) {
+            Ok(caller) => ready(Ok(caller)),
+            Err(Halt::Refused(rejection)) => ready(Err(rejection)),
+            Err(Halt::Wait) => {
+                let (latchkey, req) = (latchkey.clone(), req.clone());
+                CallerFuture(Extraction::Checking(Box::pin(async move {
+                    check(&latchkey, &req, policy, None).await
+                })))
+            }
+        }
     }
 }
 
 /// What extracting a [`Caller`] waits on: nothing when [`Protect`] has
-/// checked the request already (no allocation on that, the usual, path),
-/// or the check itself.
+/// checked the request already, or the caches answer (no allocation on
+/// those, the usual, paths); else the check itself.
 pub struct CallerFuture(Extraction);
 
 enum Extraction {
-    Checked(Option<Caller>),
+    Ready(Option<Result<Caller, Rejection>>),
     Checking(LocalBoxFuture<Result<Caller, Rejection>>),
 }
 
@@ -217,7 +317,9 @@ impl Future for CallerFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.get_mut().0 {
             // Polled again after it answered: a caller's mistake, refused.
-            Extraction::Checked(caller) => Poll::Ready(caller.take().ok_or(Rejection::Unavailable)),
+            Extraction::Ready(answer) => {
+                Poll::Ready(answer.take().unwrap_or(Err(Rejection::Unavailable)))
+            }
             Extraction::Checking(check) => check.as_mut().poll(cx),
         }
     }

@@ -11,7 +11,8 @@ use crate::jwks::{Jwks, JwksSettings};
 #[cfg(feature = "live")]
 use crate::live::{Credentials, Introspector};
 use crate::memberships::Memberships;
-use crate::offline::{OfflineSettings, OfflineVerifier, TokenKeys};
+use crate::offline::{OfflineSettings, OfflineVerifier};
+use crate::token::TokenKeys;
 
 /// A setting `build` refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

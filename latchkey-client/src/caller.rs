@@ -1,6 +1,7 @@
 //! Who is calling: what a verified token says, in types.
 
 use std::fmt;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -51,8 +52,9 @@ impl TokenKind {
 
 /// What a token may do. No `scope` claim means unrestricted: the key may do
 /// whatever its creator may. Login tokens are always unrestricted.
+/// Shared, not copied, when a cached caller is handed to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scopes(Option<Box<[String]>>);
+pub struct Scopes(Option<Arc<[String]>>);
 
 /// A `scope` claim that is empty or holds a character RFC 6749 §3.3 forbids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -59,23 +59,31 @@ impl Jwks {
         }
     }
 
+    /// The cached key set, if it knows `kid` and no refresh is due: what
+    /// [`Jwks::keys_for`] answers without fetching.
+    pub fn keys_now(&self, kid: &str) -> Option<Arc<KeySet>> {
+        self.current()
+            .filter(|set| set.get(kid).is_some() && !(self.is_old(set) && self.attempt_due()))
+    }
+
     /// The keys to check a token signed by `kid` with: the cached set if it
     /// is fresh and knows `kid`, else whatever a (rate-limited) fetch gives.
     /// `None` only when no key set was ever fetched.
     pub async fn keys_for(&self, kid: &str) -> Option<Arc<KeySet>> {
+        if let Some(set) = self.keys_now(kid) {
+            return Some(set);
+        }
         match self.current() {
             Some(set) if set.get(kid).is_some() => {
-                if self.is_old(&set) && self.attempt_due() {
-                    // Old but usable: one request refreshes, the others go on
-                    // with what we have rather than queue behind it.
-                    if let Ok(_fetching) = self.fetching.try_lock() {
-                        if self.attempt_due() {
-                            self.fetch_or_warn().await;
-                        }
+                // Old but usable, and a refresh is due: one request
+                // refreshes, the others go on with what we have rather
+                // than queue behind it.
+                if let Ok(_fetching) = self.fetching.try_lock() {
+                    if self.attempt_due() {
+                        self.fetch_or_warn().await;
                     }
-                    return self.current();
                 }
-                Some(set)
+                self.current()
             }
             _ => {
                 self.refresh(kid).await;

@@ -68,6 +68,8 @@ mod client;
 #[cfg(feature = "offline")]
 mod fetch;
 #[cfg(feature = "offline")]
+mod halt;
+#[cfg(feature = "offline")]
 mod jwks;
 #[cfg(feature = "offline")]
 mod jws;
@@ -75,6 +77,8 @@ mod jws;
 mod memberships;
 #[cfg(feature = "offline")]
 mod offline;
+#[cfg(feature = "offline")]
+mod token;
 
 #[cfg(feature = "offline")]
 pub use builder::{BuildError, LatchkeyBuilder};
@@ -91,7 +95,7 @@ pub use builder::MAX_INTROSPECTION_TTL;
 mod actix;
 
 #[cfg(feature = "actix")]
-pub use actix::{CallerFuture, Protect, ProtectService};
+pub use actix::{CallerFuture, Protect, ProtectFuture, ProtectService};
 
 /// The README's examples, compiled by `cargo test --doc`.
 #[cfg(all(doctest, feature = "actix"))]

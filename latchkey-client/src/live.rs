@@ -16,8 +16,9 @@ use uuid::Uuid;
 use crate::caller::{Caller, Scopes};
 use crate::clock::Clock;
 use crate::fetch::Http;
-use crate::offline::TokenKey;
+use crate::halt::Halt;
 use crate::rejection::Rejection;
+use crate::token::{Token, TokenKey, TokenKeyHasher};
 
 /// A service client of latchkey (`latchkey client create`).
 #[derive(Clone)]
@@ -69,7 +70,7 @@ pub(crate) struct Introspector {
     credentials: Credentials,
     clock: Arc<dyn Clock>,
     refusal_ttl: Duration,
-    answers: Cache<TokenKey, Answer>,
+    answers: Cache<TokenKey, Answer, TokenKeyHasher>,
 }
 
 impl Introspector {
@@ -90,39 +91,51 @@ impl Introspector {
             answers: Cache::builder()
                 .max_capacity(cache_capacity)
                 .expire_after(KeepFor)
-                .build(),
+                .build_with_hasher(TokenKeyHasher),
+        }
+    }
+
+    /// The cached answer on this (offline-verified) token, if one at most
+    /// `max_age` old (a refusal: less) is held; else `Halt::Wait`.
+    pub fn confirm_now(
+        &self,
+        key: TokenKey,
+        caller: &Caller,
+        max_age: Duration,
+    ) -> Result<(), Halt> {
+        let answer = self
+            .answers
+            .get(&key)
+            .filter(|answer| answer.token_id == caller.token_id)
+            .ok_or(Halt::Wait)?;
+        let age = self
+            .clock
+            .now()
+            .duration_since(answer.checked_at)
+            .unwrap_or_default();
+        match answer.active {
+            true if age <= max_age => Ok(()),
+            false if age <= self.refusal_ttl.min(max_age) => Err(Rejection::InvalidToken.into()),
+            _ => Err(Halt::Wait),
         }
     }
 
     /// Whether latchkey still vouches for this (offline-verified) token, by
-    /// an answer at most `max_age` old.
+    /// an answer at most `max_age` old: the cached one, or latchkey's own.
     pub async fn confirm(
         &self,
-        token: &str,
-        key: TokenKey,
+        token: &Token<'_>,
         caller: &Caller,
         max_age: Duration,
     ) -> Result<(), Rejection> {
-        let cached = self
-            .answers
-            .get(&key)
-            .filter(|answer| answer.token_id == caller.token_id);
-        if let Some(answer) = cached {
-            let age = self
-                .clock
-                .now()
-                .duration_since(answer.checked_at)
-                .unwrap_or_default();
-            match answer.active {
-                true if age <= max_age => return Ok(()),
-                false if age <= self.refusal_ttl.min(max_age) => {
-                    return Err(Rejection::InvalidToken)
-                }
-                _ => {}
-            }
+        let key = token.key();
+        match self.confirm_now(key, caller, max_age) {
+            Err(Halt::Wait) => {}
+            Err(Halt::Refused(rejection)) => return Err(rejection),
+            Ok(()) => return Ok(()),
         }
         let asked_at = self.clock.now();
-        let active = self.ask(token).await?.is_some_and(|answer| {
+        let active = self.ask(token.text()?).await?.is_some_and(|answer| {
             answer.sub == Some(caller.subject)
                 && answer.jti == Some(caller.token_id)
                 && answer.company_id == caller.company_id

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::caller::Caller;
 use crate::clock::Clock;
 use crate::fetch::{FetchError, Http};
-use crate::offline::TokenKey;
 use crate::rejection::Rejection;
+use crate::token::{Token, TokenKey, TokenKeyHasher};
 
 #[derive(Deserialize)]
 struct Me {
@@ -38,7 +38,7 @@ pub(crate) struct Memberships {
     url: String,
     clock: Arc<dyn Clock>,
     ttl: Duration,
-    answers: Cache<TokenKey, Answer>,
+    answers: Cache<TokenKey, Answer, TokenKeyHasher>,
 }
 
 impl Memberships {
@@ -57,28 +57,32 @@ impl Memberships {
             answers: Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl)
-                .build(),
+                .build_with_hasher(TokenKeyHasher),
         }
+    }
+
+    /// The cached companies of this login token's user, if fresh.
+    pub fn companies_now(&self, key: TokenKey, caller: &Caller) -> Option<Arc<[Uuid]>> {
+        let now = self.clock.now();
+        self.answers
+            .get(&key)
+            .filter(|answer| answer.token_id == caller.token_id)
+            .filter(|answer| now.duration_since(answer.checked_at).unwrap_or_default() <= self.ttl)
+            .map(|answer| answer.companies)
     }
 
     /// The companies of the user this login token was issued to.
     pub async fn companies(
         &self,
-        token: &str,
-        key: TokenKey,
+        token: &Token<'_>,
         caller: &Caller,
     ) -> Result<Arc<[Uuid]>, Rejection> {
-        let now = self.clock.now();
-        let cached = self
-            .answers
-            .get(&key)
-            .filter(|answer| answer.token_id == caller.token_id);
-        if let Some(answer) = cached {
-            if now.duration_since(answer.checked_at).unwrap_or_default() <= self.ttl {
-                return Ok(answer.companies);
-            }
+        let key = token.key();
+        if let Some(companies) = self.companies_now(key, caller) {
+            return Ok(companies);
         }
-        let request = self.http.client.get(&self.url).bearer_auth(token);
+        let now = self.clock.now();
+        let request = self.http.client.get(&self.url).bearer_auth(token.text()?);
         let body = self.http.send(request).await.map_err(|e| match e {
             // latchkey no longer vouches for the token itself.
             FetchError::Status(401) => Rejection::InvalidToken,

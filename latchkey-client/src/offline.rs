@@ -2,74 +2,18 @@
 //! checks them, against its published keys, with a bounded cache of tokens
 //! already verified (lifetime and key are still checked on every call).
 
-use std::hash::Hasher;
 use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
-use ring::rand::{SecureRandom, SystemRandom};
-use siphasher::sip128::{Hasher128, SipHasher13};
 
 use crate::caller::{Caller, Scopes, TokenKind};
 use crate::clock::Clock;
-use crate::jwks::Jwks;
+use crate::halt::Halt;
+use crate::jwks::{Jwks, KeySet};
 use crate::jws::Compact;
 use crate::rejection::Rejection;
-
-/// What the client's caches know a token by: a keyed 128-bit SipHash of its
-/// signature, the last of its three parts. The caches never hold a token:
-/// the verified cache keeps the signed part, the claims, which is no
-/// credential without the signature, and the key, which does not give the
-/// signature back.
-///
-/// Hashing the 86-character signature, rather than a SHA-256 of the whole
-/// token, took most of the offline policy's cost off a request (callgrind:
-/// `benches/datasets-instructions`). A hit needs the signed part to match
-/// byte for byte, so a token's claims are always its own; its signature is
-/// matched by this key. Finding another signature with the same key means
-/// a 2^128 search against a secret SipHash key drawn from the system's
-/// random source when the `Latchkey` is built. The live and membership
-/// caches also compare the token's id.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct TokenKey(u128);
-
-/// Makes `TokenKey`s with one secret SipHash key.
-pub(crate) struct TokenKeys {
-    k0: u64,
-    k1: u64,
-}
-
-impl TokenKeys {
-    /// Fails only if the system's random source does.
-    pub fn new() -> Result<Self, ring::error::Unspecified> {
-        let mut secret = [0u8; 16];
-        SystemRandom::new().fill(&mut secret)?;
-        let secret = u128::from_le_bytes(secret);
-        Ok(TokenKeys {
-            k0: secret as u64,
-            k1: (secret >> 64) as u64,
-        })
-    }
-
-    pub fn key(&self, token: &str) -> TokenKey {
-        let mut hasher = SipHasher13::new_with_keys(self.k0, self.k1);
-        hasher.write(signature_part(token).as_bytes());
-        TokenKey(hasher.finish128().as_u128())
-    }
-}
-
-/// The signature part of a compact JWS, or the whole text if it has no dot
-/// (such a token is refused by the parser anyway).
-fn signature_part(token: &str) -> &str {
-    token
-        .rsplit_once('.')
-        .map_or(token, |(_, signature)| signature)
-}
-
-/// The header and payload of a compact JWS: what its signature signs.
-fn signed_part(token: &str) -> &str {
-    token.rsplit_once('.').map_or("", |(signed, _)| signed)
-}
+use crate::token::{Token, TokenKey, TokenKeyHasher};
 
 /// A token whose signature and claims passed once.
 pub(crate) struct Verified {
@@ -77,7 +21,7 @@ pub(crate) struct Verified {
     kid: String,
     nbf: i64,
     /// The header and payload it was verified with: a hit must match them.
-    signed: Box<str>,
+    signed: Box<[u8]>,
 }
 
 pub(crate) struct OfflineSettings {
@@ -94,7 +38,23 @@ pub(crate) struct OfflineVerifier {
     audience: String,
     leeway: i64,
     clock: Arc<dyn Clock>,
-    verified: Cache<TokenKey, Arc<Verified>>,
+    verified: Cache<TokenKey, Arc<Verified>, TokenKeyHasher>,
+}
+
+/// What the verified cache holds for a token: its earlier verdict, or
+/// nothing, and then the token parsed for verifying.
+enum Lookup<'a> {
+    Hit(Arc<Verified>),
+    Miss(Compact<'a>),
+}
+
+impl Lookup<'_> {
+    fn kid(&self) -> &str {
+        match self {
+            Lookup::Hit(verified) => &verified.kid,
+            Lookup::Miss(compact) => &compact.kid,
+        }
+    }
 }
 
 impl OfflineVerifier {
@@ -108,7 +68,7 @@ impl OfflineVerifier {
             verified: Cache::builder()
                 .max_capacity(settings.cache_capacity)
                 .time_to_live(settings.cache_ttl)
-                .build(),
+                .build_with_hasher(TokenKeyHasher),
         }
     }
 
@@ -116,24 +76,61 @@ impl OfflineVerifier {
         &self.jwks
     }
 
-    pub async fn verify(&self, token: &str, key: TokenKey) -> Result<Arc<Verified>, Rejection> {
+    /// Verifies `token` if that needs no fetch of the keys: `Halt::Wait`
+    /// when its `kid` is unknown or the keys are due a refresh.
+    pub fn verify_now(&self, token: &Token) -> Result<Arc<Verified>, Halt> {
+        let lookup = self.look_up(token)?;
+        let keys = self.jwks.keys_now(lookup.kid()).ok_or(Halt::Wait)?;
+        Ok(self.finish(token, lookup, Some(keys))?)
+    }
+
+    /// Verifies `token`, fetching the keys first if its `kid` needs them.
+    pub async fn verify(&self, token: &Token<'_>) -> Result<Arc<Verified>, Rejection> {
+        let lookup = self.look_up(token)?;
+        let keys = match self.jwks.keys_now(lookup.kid()) {
+            Some(keys) => Some(keys),
+            None => self.jwks.keys_for(lookup.kid()).await,
+        };
+        self.finish(token, lookup, keys)
+    }
+
+    fn look_up<'a>(&self, token: &Token<'a>) -> Result<Lookup<'a>, Rejection> {
         let cached = self
             .verified
-            .get(&key)
-            .filter(|verified| *verified.signed == *signed_part(token));
-        let verified = match cached {
-            Some(verified) => {
+            .get(&token.key())
+            .filter(|verified| *verified.signed == *token.signed());
+        match cached {
+            Some(verified) => Ok(Lookup::Hit(verified)),
+            None => Compact::parse(token.text()?)
+                .map(Lookup::Miss)
+                .map_err(|reason| {
+                    tracing::debug!(?reason, "token refused");
+                    Rejection::InvalidToken
+                }),
+        }
+    }
+
+    /// The verdict on a looked-up token with `keys`, the key set its `kid`
+    /// was looked up in (`None`: no key set was ever fetched).
+    fn finish(
+        &self,
+        token: &Token,
+        lookup: Lookup,
+        keys: Option<Arc<KeySet>>,
+    ) -> Result<Arc<Verified>, Rejection> {
+        let verified = match lookup {
+            Lookup::Hit(verified) => {
                 // A key rotated out of the JWKS takes its tokens with it.
-                let keys = self.jwks.keys_for(&verified.kid).await;
                 if keys.is_none_or(|keys| keys.get(&verified.kid).is_none()) {
-                    self.verified.invalidate(&key);
+                    self.verified.invalidate(&token.key());
                     return Err(Rejection::InvalidToken);
                 }
                 verified
             }
-            None => {
-                let verified = Arc::new(self.verify_uncached(token).await?);
-                self.verified.insert(key, verified.clone());
+            Lookup::Miss(compact) => {
+                let keys = keys.ok_or(Rejection::Unavailable)?;
+                let verified = Arc::new(self.verify_signature(token, compact, &keys)?);
+                self.verified.insert(token.key(), verified.clone());
                 verified
             }
         };
@@ -146,17 +143,16 @@ impl OfflineVerifier {
         Ok(verified)
     }
 
-    async fn verify_uncached(&self, token: &str) -> Result<Verified, Rejection> {
+    fn verify_signature(
+        &self,
+        token: &Token,
+        compact: Compact,
+        keys: &KeySet,
+    ) -> Result<Verified, Rejection> {
         let invalid = |reason| {
             tracing::debug!(?reason, "token refused");
             Rejection::InvalidToken
         };
-        let compact = Compact::parse(token).map_err(invalid)?;
-        let keys = self
-            .jwks
-            .keys_for(&compact.kid)
-            .await
-            .ok_or(Rejection::Unavailable)?;
         let key = keys.get(&compact.kid).ok_or_else(|| {
             tracing::debug!("token refused: unknown kid");
             Rejection::InvalidToken
@@ -182,29 +178,7 @@ impl OfflineVerifier {
             },
             kid: compact.kid,
             nbf: claims.nbf,
-            signed: signed_part(token).into(),
+            signed: token.signed().into(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_token_is_known_by_its_signature_and_checked_by_its_signed_part() {
-        let keys = TokenKeys::new().unwrap();
-        assert!(keys.key("h.p.sig") == keys.key("other.claims.sig"));
-        assert!(keys.key("h.p.sig") != keys.key("h.p.sig2"));
-        assert_eq!(signed_part("h.p.sig"), "h.p");
-        assert_eq!(signature_part("h.p.sig"), "sig");
-        assert_eq!(signed_part("nodots"), "");
-        assert_eq!(signature_part("nodots"), "nodots");
-    }
-
-    #[test]
-    fn each_handle_draws_its_own_secret() {
-        let token = "h.p.signature";
-        assert!(TokenKeys::new().unwrap().key(token) != TokenKeys::new().unwrap().key(token));
     }
 }

@@ -107,43 +107,8 @@ impl std::error::Error for AmbiguousPath {}
 impl CompanyPath {
     /// Reads a request target (path and optional query, as sent: not decoded).
     pub fn parse(target: impl AsRef<[u8]>) -> Result<CompanyPath, AmbiguousPath> {
-        let target = target.as_ref();
-        // A fold without early exit checks many bytes at a time; which byte
-        // is refused, and why, is looked for only when one is.
-        let suspect = target.iter().fold(false, |suspect, &b| {
-            suspect | (b == b'#') | (b < 0x20) | (b == 0x7f)
-        });
-        if suspect {
-            if let Some(reason) = target.iter().find_map(|&b| refused_anywhere(b)) {
-                return Err(reason);
-            }
-        }
-        let path = match target.iter().position(|b| *b == b'?') {
-            Some(query) => &target[..query],
-            None => target,
-        };
-        let rest = path.strip_prefix(b"/").ok_or(AmbiguousPath::NotAbsolute)?;
-        // Segments are judged in order, and a segment after one reading
-        // `companies` is named: one pass, nothing collected but the names.
         let mut companies = Vec::new();
-        let mut after_companies = false;
-        let mut segments = rest.split(|b| *b == b'/').peekable();
-        while let Some(segment) = segments.next() {
-            if segment.is_empty() {
-                if segments.peek().is_none() {
-                    continue;
-                }
-                return Err(AmbiguousPath::EmptySegment);
-            }
-            if segment == b"." || segment == b".." {
-                return Err(AmbiguousPath::DotSegment);
-            }
-            let decoded = decode_segment(segment)?;
-            if after_companies {
-                companies.push(company_id(&decoded));
-            }
-            after_companies = decoded.eq_ignore_ascii_case("companies");
-        }
+        for_each_company(target.as_ref(), |company| companies.push(company))?;
         Ok(CompanyPath { companies })
     }
 
@@ -195,8 +160,124 @@ impl CompanyPath {
     }
 }
 
+/// Calls `named` with each company `target` names, in order, and refuses
+/// it as [`CompanyPath::parse`] does: what `parse` collects, without
+/// collecting it. `named` may have been called before a refusal.
+pub(crate) fn for_each_company(
+    target: &[u8],
+    mut named: impl FnMut(Option<Uuid>),
+) -> Result<(), AmbiguousPath> {
+    // A refused byte anywhere outranks every other reason, so whatever
+    // refusal is found first, that byte is looked for before answering.
+    let refuse = |reason| Err(first_refused_anywhere(target).unwrap_or(reason));
+    if target.first() != Some(&b'/') {
+        return refuse(AmbiguousPath::NotAbsolute);
+    }
+    // One look at each byte of the path, by table: where each segment ends,
+    // where the query starts, and whether a segment needs decoding. Segments
+    // are judged in order, and one after a segment reading `companies` is
+    // named.
+    let (mut start, mut at) = (1, 1);
+    let (mut segment_classes, mut path_classes) = (0, 0);
+    let mut after_companies = false;
+    loop {
+        let class = target.get(at).map_or(END, |&b| CLASSES[usize::from(b)]);
+        if class & (SLASH | QUERY | END) == 0 {
+            segment_classes |= class;
+            at += 1;
+            continue;
+        }
+        let segment = &target[start..at];
+        let last = class & SLASH == 0;
+        if segment.is_empty() {
+            if last {
+                break;
+            }
+            return refuse(AmbiguousPath::EmptySegment);
+        }
+        if segment == b"." || segment == b".." {
+            return refuse(AmbiguousPath::DotSegment);
+        }
+        let decoded = if segment_classes & NOT_PLAIN == 0 {
+            Cow::Borrowed(segment)
+        } else {
+            match decode_segment(segment) {
+                Ok(decoded) => decoded,
+                Err(reason) => return refuse(reason),
+            }
+        };
+        if after_companies {
+            named(company_id(&decoded));
+        }
+        after_companies = decoded.eq_ignore_ascii_case(b"companies");
+        path_classes |= segment_classes;
+        segment_classes = 0;
+        if last {
+            break;
+        }
+        at += 1;
+        start = at;
+    }
+    // The query names nothing, but a refused byte is refused there too.
+    let query = &target[at..];
+    if path_classes & REFUSED != 0
+        || query
+            .iter()
+            .any(|&b| CLASSES[usize::from(b)] & REFUSED != 0)
+    {
+        return refuse(AmbiguousPath::ControlByte);
+    }
+    Ok(())
+}
+
+/// A `/`: a segment ends.
+const SLASH: u8 = 1;
+/// A `?`: the path ends.
+const QUERY: u8 = 2;
+/// The end of the target, as a class of its own.
+const END: u8 = 4;
+/// A byte [`refused_anywhere`].
+const REFUSED: u8 = 8;
+/// Not a plain byte: a segment holding one is decoded (or refused).
+const NOT_PLAIN: u8 = 16;
+
+/// Each byte's classes.
+static CLASSES: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        let mut class = 0;
+        if b == b'/' {
+            class |= SLASH;
+        }
+        if b == b'?' {
+            class |= QUERY;
+        }
+        if refused_anywhere(b).is_some() {
+            class |= REFUSED;
+        }
+        if !is_plain_byte(b) {
+            class |= NOT_PLAIN;
+        }
+        classes[byte] = class;
+        byte += 1;
+    }
+    classes
+};
+
+/// Printable ASCII but `%`, `\`, `#` and `;`: a byte that reads as itself.
+const fn is_plain_byte(b: u8) -> bool {
+    b > b' ' && b < 0x7f && b != b'%' && b != b'\\' && b != b'#' && b != b';'
+}
+
+/// The reason of the first byte in `target` no request target carries.
+fn first_refused_anywhere(target: &[u8]) -> Option<AmbiguousPath> {
+    target.iter().find_map(|&b| refused_anywhere(b))
+}
+
 /// A byte no request target carries, wherever it is.
-fn refused_anywhere(byte: u8) -> Option<AmbiguousPath> {
+const fn refused_anywhere(byte: u8) -> Option<AmbiguousPath> {
     match byte {
         b'#' => Some(AmbiguousPath::Fragment),
         0x00..=0x1f | 0x7f => Some(AmbiguousPath::ControlByte),
@@ -217,26 +298,19 @@ fn refused_in_authority(byte: u8) -> Option<AmbiguousPath> {
 
 /// Only the hyphenated form is a company id: the braced, URN and 32-digit
 /// forms are not how ids appear in paths, so they name no company.
-fn company_id(segment: &str) -> Option<Uuid> {
+fn company_id(segment: &[u8]) -> Option<Uuid> {
     (segment.len() == 36)
-        .then(|| Uuid::try_parse(segment).ok())
+        .then(|| Uuid::try_parse_ascii(segment).ok())
         .flatten()
 }
 
 /// Percent-decodes one segment, refusing whatever could be read two ways.
-/// A segment of plain bytes only (printable ASCII but `%`, `\`, `#` and
-/// `;`) is what it reads: borrowed, not copied. Any other goes through the
-/// decoding loop, which finds the first refusal in order.
-fn decode_segment(segment: &[u8]) -> Result<Cow<'_, str>, AmbiguousPath> {
-    // A fold, not `all`: no early exit, so it checks many bytes at a time.
-    let plain = segment.iter().fold(true, |plain, &b| {
-        plain & (b > b' ') & (b < 0x7f) & (b != b'%') & (b != b'\\') & (b != b'#') & (b != b';')
-    });
-    if plain {
-        // Printable ASCII only, so UTF-8.
-        return std::str::from_utf8(segment)
-            .map(Cow::Borrowed)
-            .map_err(|_| AmbiguousPath::NotUtf8);
+/// A segment of plain bytes only ([`is_plain_byte`]) is what it reads:
+/// borrowed, not copied. Any other goes through the decoding loop, which finds the
+/// first refusal in order.
+fn decode_segment(segment: &[u8]) -> Result<Cow<'_, [u8]>, AmbiguousPath> {
+    if segment.iter().all(|&b| is_plain_byte(b)) {
+        return Ok(Cow::Borrowed(segment));
     }
     let mut out = Vec::with_capacity(segment.len());
     let mut bytes = segment.iter().copied();
@@ -262,9 +336,8 @@ fn decode_segment(segment: &[u8]) -> Result<Cow<'_, str>, AmbiguousPath> {
             _ => out.push(byte),
         }
     }
-    String::from_utf8(out)
-        .map(Cow::Owned)
-        .map_err(|_| AmbiguousPath::NotUtf8)
+    std::str::from_utf8(&out).map_err(|_| AmbiguousPath::NotUtf8)?;
+    Ok(Cow::Owned(out))
 }
 
 fn hex(digit: u8) -> Option<u8> {

@@ -283,7 +283,7 @@ fn reference_parse(target: &[u8]) -> Result<CompanyPath, AmbiguousPath> {
     }
     let companies = decoded
         .windows(2)
-        .filter(|pair| pair[0].eq_ignore_ascii_case("companies"))
+        .filter(|pair| pair[0].eq_ignore_ascii_case(b"companies"))
         .map(|pair| company_id(&pair[1]))
         .collect();
     Ok(CompanyPath { companies })

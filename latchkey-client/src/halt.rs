@@ -1,0 +1,19 @@
+//! A check that answers at once from what is cached, or says it must wait.
+
+use crate::rejection::Rejection;
+
+/// Why a check done at once (no round trip, no await) did not pass.
+#[derive(Debug)]
+pub(crate) enum Halt {
+    /// The answer is a refusal.
+    Refused(Rejection),
+    /// The answer needs latchkey to be asked first (keys, introspection or
+    /// memberships not cached): the caller runs the waiting check instead.
+    Wait,
+}
+
+impl From<Rejection> for Halt {
+    fn from(rejection: Rejection) -> Halt {
+        Halt::Refused(rejection)
+    }
+}
