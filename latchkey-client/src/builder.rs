@@ -131,7 +131,9 @@ impl LatchkeyBuilder {
 
     /// How many verified tokens are remembered (by a keyed hash of their
     /// signature, with their claims), and how long, so their signature is
-    /// not checked again. Default: 10,000 for 10 minutes.
+    /// not checked again. Default: 10,000 for 10 minutes. The room is taken
+    /// when the handle is built, about 36 bytes a token, and is at most
+    /// 1,000,000 tokens.
     pub fn verified_cache(mut self, capacity: u64, ttl: Duration) -> Self {
         self.verified_cache_capacity = capacity;
         self.verified_cache_ttl = ttl;

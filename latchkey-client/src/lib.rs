@@ -79,6 +79,8 @@ mod memberships;
 mod offline;
 #[cfg(feature = "offline")]
 mod token;
+#[cfg(feature = "offline")]
+mod verified_cache;
 
 #[cfg(feature = "offline")]
 pub use builder::{BuildError, LatchkeyBuilder};

@@ -5,19 +5,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use moka::sync::Cache;
-
 use crate::caller::{Caller, Scopes, TokenKind};
 use crate::clock::Clock;
 use crate::halt::Halt;
 use crate::jwks::{Jwks, KeySet};
 use crate::jws::Compact;
 use crate::rejection::Rejection;
-use crate::token::{Token, TokenKey, TokenKeyHasher};
+use crate::token::{Token, TokenKey};
+use crate::verified_cache::VerifiedCache;
 
 /// A token whose signature and claims passed once.
 pub(crate) struct Verified {
     pub caller: Caller,
+    pub key: TokenKey,
+    /// When its signature was checked, in Unix seconds.
+    pub verified_at: i64,
     kid: String,
     nbf: i64,
     /// The header and payload it was verified with: a hit must match them.
@@ -38,7 +40,7 @@ pub(crate) struct OfflineVerifier {
     audience: String,
     leeway: i64,
     clock: Arc<dyn Clock>,
-    verified: Cache<TokenKey, Arc<Verified>, TokenKeyHasher>,
+    verified: VerifiedCache,
 }
 
 /// What the verified cache holds for a token: its earlier verdict, or
@@ -65,10 +67,7 @@ impl OfflineVerifier {
             audience: settings.audience,
             leeway: i64::try_from(settings.leeway.as_secs()).unwrap_or(i64::MAX / 2),
             clock,
-            verified: Cache::builder()
-                .max_capacity(settings.cache_capacity)
-                .time_to_live(settings.cache_ttl)
-                .build_with_hasher(TokenKeyHasher),
+            verified: VerifiedCache::new(settings.cache_capacity, settings.cache_ttl),
         }
     }
 
@@ -79,25 +78,27 @@ impl OfflineVerifier {
     /// Verifies `token` if that needs no fetch of the keys: `Halt::Wait`
     /// when its `kid` is unknown or the keys are due a refresh.
     pub fn verify_now(&self, token: &Token) -> Result<Arc<Verified>, Halt> {
-        let lookup = self.look_up(token)?;
+        let now = self.clock.unix_seconds();
+        let lookup = self.look_up(token, now)?;
         let keys = self.jwks.keys_now(lookup.kid()).ok_or(Halt::Wait)?;
-        Ok(self.finish(token, lookup, Some(keys))?)
+        Ok(self.finish(token, lookup, Some(keys), now)?)
     }
 
     /// Verifies `token`, fetching the keys first if its `kid` needs them.
     pub async fn verify(&self, token: &Token<'_>) -> Result<Arc<Verified>, Rejection> {
-        let lookup = self.look_up(token)?;
+        let lookup = self.look_up(token, self.clock.unix_seconds())?;
         let keys = match self.jwks.keys_now(lookup.kid()) {
             Some(keys) => Some(keys),
             None => self.jwks.keys_for(lookup.kid()).await,
         };
-        self.finish(token, lookup, keys)
+        // A fetch may have taken a while.
+        self.finish(token, lookup, keys, self.clock.unix_seconds())
     }
 
-    fn look_up<'a>(&self, token: &Token<'a>) -> Result<Lookup<'a>, Rejection> {
+    fn look_up<'a>(&self, token: &Token<'a>, now: i64) -> Result<Lookup<'a>, Rejection> {
         let cached = self
             .verified
-            .get(&token.key())
+            .get(token.key(), now)
             .filter(|verified| *verified.signed == *token.signed());
         match cached {
             Some(verified) => Ok(Lookup::Hit(verified)),
@@ -117,24 +118,24 @@ impl OfflineVerifier {
         token: &Token,
         lookup: Lookup,
         keys: Option<Arc<KeySet>>,
+        now: i64,
     ) -> Result<Arc<Verified>, Rejection> {
         let verified = match lookup {
             Lookup::Hit(verified) => {
                 // A key rotated out of the JWKS takes its tokens with it.
                 if keys.is_none_or(|keys| keys.get(&verified.kid).is_none()) {
-                    self.verified.invalidate(&token.key());
+                    self.verified.invalidate(token.key());
                     return Err(Rejection::InvalidToken);
                 }
                 verified
             }
             Lookup::Miss(compact) => {
                 let keys = keys.ok_or(Rejection::Unavailable)?;
-                let verified = Arc::new(self.verify_signature(token, compact, &keys)?);
-                self.verified.insert(token.key(), verified.clone());
+                let verified = Arc::new(self.verify_signature(token, compact, &keys, now)?);
+                self.verified.insert(verified.clone());
                 verified
             }
         };
-        let now = self.clock.unix_seconds();
         if now > verified.caller.expires_at.saturating_add(self.leeway)
             || now < verified.nbf.saturating_sub(self.leeway)
         {
@@ -148,6 +149,7 @@ impl OfflineVerifier {
         token: &Token,
         compact: Compact,
         keys: &KeySet,
+        now: i64,
     ) -> Result<Verified, Rejection> {
         let invalid = |reason| {
             tracing::debug!(?reason, "token refused");
@@ -176,9 +178,33 @@ impl OfflineVerifier {
                 token_id: claims.jti,
                 expires_at: claims.exp,
             },
+            key: token.key(),
+            verified_at: now,
             kid: compact.kid,
             nbf: claims.nbf,
             signed: token.signed().into(),
         })
+    }
+}
+
+#[cfg(test)]
+impl Verified {
+    /// A verified token as the cache sees it: its key and when.
+    pub fn for_test(key: TokenKey, verified_at: i64) -> Verified {
+        Verified {
+            caller: Caller {
+                subject: uuid::Uuid::nil(),
+                kind: TokenKind::ApiKey,
+                company_id: None,
+                scopes: Scopes::unrestricted(),
+                token_id: uuid::Uuid::nil(),
+                expires_at: i64::MAX,
+            },
+            key,
+            verified_at,
+            kid: String::new(),
+            nbf: 0,
+            signed: Box::default(),
+        }
     }
 }

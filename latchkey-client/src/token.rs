@@ -32,10 +32,17 @@ const SIGNATURE_CHARS: usize = 86;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TokenKey(u128);
 
+impl TokenKey {
+    /// 64 of its bits, for picking a bucket or slot.
+    pub fn bits(self) -> u64 {
+        self.0 as u64
+    }
+}
+
 impl Hash for TokenKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Already a secret-keyed hash: half of it is as good a bucket as any.
-        state.write_u64(self.0 as u64);
+        state.write_u64(self.bits());
     }
 }
 
