@@ -216,8 +216,8 @@ where
             StateProjection::Passed { call } => call
                 .poll(cx)
                 .map(|answer| answer.map(ServiceResponse::map_into_left_body)),
-            // Polled again after it answered: a caller's mistake, refused
-            // as an internal error rather than a panic.
+            // Polled again after it answered: a caller's mistake (actix
+            // never does it), answered with an internal error here.
             StateProjection::Refused { response } => Poll::Ready(
                 response
                     .take()

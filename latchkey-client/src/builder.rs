@@ -13,6 +13,7 @@ use crate::live::{Credentials, Introspector};
 use crate::memberships::Memberships;
 use crate::offline::{OfflineSettings, OfflineVerifier};
 use crate::token::TokenKeys;
+pub use crate::verified_cache::MAX_CAPACITY as MAX_VERIFIED_CACHE;
 
 /// A setting `build` refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,8 +133,9 @@ impl LatchkeyBuilder {
     /// How many verified tokens are remembered (by a keyed hash of their
     /// signature, with their claims), and how long, so their signature is
     /// not checked again. Default: 10,000 for 10 minutes. The room is taken
-    /// when the handle is built, about 36 bytes a token, and is at most
-    /// 1,000,000 tokens.
+    /// when the handle is built, about 36 bytes a token; more than
+    /// [`MAX_VERIFIED_CACHE`] tokens is refused by `build`. A zero capacity or
+    /// TTL caches nothing.
     pub fn verified_cache(mut self, capacity: u64, ttl: Duration) -> Self {
         self.verified_cache_capacity = capacity;
         self.verified_cache_ttl = ttl;
@@ -183,6 +185,11 @@ impl LatchkeyBuilder {
             return Err(BuildError(format!(
                 "the base URL must start with http:// or https://, not {:?}",
                 self.base_url
+            )));
+        }
+        if self.verified_cache_capacity > MAX_VERIFIED_CACHE {
+            return Err(BuildError(format!(
+                "the verified cache holds at most {MAX_VERIFIED_CACHE} tokens"
             )));
         }
         #[cfg(feature = "live")]

@@ -83,7 +83,7 @@ mod token;
 mod verified_cache;
 
 #[cfg(feature = "offline")]
-pub use builder::{BuildError, LatchkeyBuilder};
+pub use builder::{BuildError, LatchkeyBuilder, MAX_VERIFIED_CACHE};
 #[cfg(feature = "offline")]
 pub use client::{Latchkey, Policy};
 

@@ -120,26 +120,30 @@ impl OfflineVerifier {
         keys: Option<Arc<KeySet>>,
         now: i64,
     ) -> Result<Arc<Verified>, Rejection> {
-        let verified = match lookup {
+        let (verified, new) = match lookup {
             Lookup::Hit(verified) => {
                 // A key rotated out of the JWKS takes its tokens with it.
                 if keys.is_none_or(|keys| keys.get(&verified.kid).is_none()) {
                     self.verified.invalidate(token.key());
                     return Err(Rejection::InvalidToken);
                 }
-                verified
+                (verified, false)
             }
             Lookup::Miss(compact) => {
                 let keys = keys.ok_or(Rejection::Unavailable)?;
-                let verified = Arc::new(self.verify_signature(token, compact, &keys, now)?);
-                self.verified.insert(verified.clone());
-                verified
+                let verified = self.verify_signature(token, compact, &keys, now)?;
+                (Arc::new(verified), true)
             }
         };
         if now > verified.caller.expires_at.saturating_add(self.leeway)
             || now < verified.nbf.saturating_sub(self.leeway)
         {
             return Err(Rejection::InvalidToken);
+        }
+        // Only a token that passed takes a place: expired ones replayed
+        // cannot push others out.
+        if new {
+            self.verified.insert(verified.clone());
         }
         Ok(verified)
     }

@@ -15,8 +15,8 @@ use std::time::Duration;
 use crate::offline::Verified;
 use crate::token::TokenKey;
 
-/// The most tokens a cache holds, whatever its builder asked: 36 MB.
-const MAX_CAPACITY: u64 = 1_000_000;
+/// The most tokens a verified cache may hold (36 MB); `build` refuses more.
+pub const MAX_CAPACITY: u64 = 1_000_000;
 
 /// Tokens a bucket holds: birthdays make a slot per bucket thrash (1,000
 /// tokens in 10,000 single slots collide ~10% of the time), four rarely do.
@@ -31,20 +31,27 @@ pub(crate) struct VerifiedCache {
 }
 
 impl VerifiedCache {
-    /// Room for `capacity` tokens, each trusted for at most `ttl`.
+    /// Room for `capacity` tokens (held to [`MAX_CAPACITY`]), each trusted
+    /// for at most `ttl`, counted in whole seconds, rounded up. A zero
+    /// capacity or TTL keeps nothing.
     pub fn new(capacity: u64, ttl: Duration) -> VerifiedCache {
+        let capacity = if ttl.is_zero() { 0 } else { capacity };
         // At most a million, so the cast cannot truncate.
         let buckets = (capacity.min(MAX_CAPACITY) as usize).div_ceil(WAYS);
+        let ttl_seconds = ttl
+            .as_secs()
+            .saturating_add(u64::from(ttl.subsec_nanos() > 0));
         VerifiedCache {
             buckets: (0..buckets)
                 .map(|_| Mutex::new(Bucket::default()))
                 .collect(),
-            ttl_seconds: i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
+            ttl_seconds: i64::try_from(ttl_seconds).unwrap_or(i64::MAX),
         }
     }
 
     /// The token verified under `key` at most the TTL before `now` (Unix
-    /// seconds), if its bucket still holds it.
+    /// seconds), if its bucket still holds it. One verified "after" `now`
+    /// (the clock went back) is not trusted.
     pub fn get(&self, key: TokenKey, now: i64) -> Option<Arc<Verified>> {
         let bucket = lock(self.bucket(key)?);
         bucket
@@ -52,12 +59,15 @@ impl VerifiedCache {
             .flatten()
             .find(|(held, _)| *held == key)
             .map(|(_, verified)| verified)
-            .filter(|verified| now.saturating_sub(verified.verified_at) <= self.ttl_seconds)
+            .filter(|verified| {
+                let age = now.saturating_sub(verified.verified_at);
+                (0..=self.ttl_seconds).contains(&age)
+            })
             .cloned()
     }
 
-    /// Keeps `verified` in its bucket: in its own place, an empty one, or
-    /// that of the bucket's oldest.
+    /// Keeps `verified` in its bucket: in its key's place, else an empty
+    /// one, else that of the bucket's oldest.
     pub fn insert(&self, verified: Arc<Verified>) {
         let key = verified.key;
         let Some(bucket) = self.bucket(key) else {
@@ -66,7 +76,8 @@ impl VerifiedCache {
         let mut bucket = lock(bucket);
         let place = bucket
             .iter()
-            .position(|entry| entry.as_ref().is_none_or(|(held, _)| *held == key))
+            .position(|entry| entry.as_ref().is_some_and(|(held, _)| *held == key))
+            .or_else(|| bucket.iter().position(Option::is_none))
             .or_else(|| {
                 (0..WAYS).min_by_key(|&way| bucket[way].as_ref().map(|(_, v)| v.verified_at))
             })
@@ -136,6 +147,28 @@ mod tests {
     }
 
     #[test]
+    fn a_ttl_counts_whole_seconds_rounded_up_and_zero_keeps_nothing() {
+        let keys = TokenKeys::new().unwrap();
+        let one = verified(&keys, 1, 1000);
+        let half = VerifiedCache::new(100, Duration::from_millis(500));
+        half.insert(one.clone());
+        assert!(half.get(one.key, 1001).is_some());
+        assert!(half.get(one.key, 1002).is_none());
+        let zero = VerifiedCache::new(100, Duration::ZERO);
+        zero.insert(one.clone());
+        assert!(zero.get(one.key, 1000).is_none());
+    }
+
+    #[test]
+    fn a_token_verified_after_now_is_not_trusted() {
+        let keys = TokenKeys::new().unwrap();
+        let cache = VerifiedCache::new(100, Duration::from_secs(600));
+        let one = verified(&keys, 1, 1000);
+        cache.insert(one.clone());
+        assert!(cache.get(one.key, 999).is_none(), "the clock went back");
+    }
+
+    #[test]
     fn a_cache_of_no_capacity_holds_nothing() {
         let keys = TokenKeys::new().unwrap();
         let cache = VerifiedCache::new(0, Duration::from_secs(60));
@@ -160,9 +193,18 @@ mod tests {
         for token in &tokens[1..] {
             assert!(cache.get(token.key, 200).is_some());
         }
-        // Inserting a token again takes its own place, not another's.
-        cache.insert(tokens[1].clone());
-        assert!(tokens[1..].iter().all(|t| cache.get(t.key, 200).is_some()));
+        // Inserting a token again takes its own place, even with a place
+        // free before it, and no other's.
+        cache.invalidate(tokens[1].key);
+        cache.insert(tokens[2].clone());
+        let held = lock(&cache.buckets[0]);
+        let copies = held
+            .iter()
+            .flatten()
+            .filter(|(key, _)| *key == tokens[2].key);
+        assert_eq!(copies.count(), 1);
+        drop(held);
+        assert!(tokens[2..].iter().all(|t| cache.get(t.key, 200).is_some()));
     }
 
     #[test]
