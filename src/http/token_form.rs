@@ -37,22 +37,29 @@ pub fn token_from_body<'a>(req: &HttpRequest, body: &'a [u8]) -> Result<Cow<'a, 
     })
 }
 
-/// Tokens are base64url and dots, so the usual `token=…` needs no decoding;
-/// anything else goes through the full form parser.
+/// Tokens are base64url and dots, so the usual body needs no decoding: with
+/// no `%` or `+` anywhere, every name reads as sent, and one `token` pair is
+/// read here, borrowed. Anything else goes through the full form parser,
+/// which also refuses a second `token` (`token=A&token=B`): both readings
+/// must take the same token, or none.
 fn form_token(body: &[u8]) -> Result<Cow<'_, str>, ApiError> {
     let malformed =
         |e: &dyn std::fmt::Display| ApiError::ParseError(format!("Malformed form body: {e}."));
-    let plain = form_pairs(body)
-        .find_map(|pair| pair.strip_prefix(b"token="))
-        .filter(|value| memchr::memchr2(b'%', b'+', value).is_none());
-    match plain {
-        Some(value) => std::str::from_utf8(value)
-            .map(Cow::Borrowed)
-            .map_err(|e| malformed(&e)),
-        None => serde_urlencoded::from_bytes::<TokenRequest>(body)
-            .map(|request| Cow::Owned(request.token))
-            .map_err(|e| malformed(&e)),
+    if memchr::memchr2(b'%', b'+', body).is_none() {
+        let mut tokens = form_pairs(body).filter(|pair| {
+            pair.strip_prefix(b"token")
+                .is_some_and(|rest| rest.is_empty() || rest[0] == b'=')
+        });
+        if let (Some(pair), None) = (tokens.next(), tokens.next()) {
+            let value = pair.strip_prefix(b"token=").unwrap_or_default();
+            return std::str::from_utf8(value)
+                .map(Cow::Borrowed)
+                .map_err(|e| malformed(&e));
+        }
     }
+    serde_urlencoded::from_bytes::<TokenRequest>(body)
+        .map(|request| Cow::Owned(request.token))
+        .map_err(|e| malformed(&e))
 }
 
 /// The `&`-separated pairs of a form body. memchr, not a byte-at-a-time
@@ -102,6 +109,29 @@ mod tests {
         assert_eq!(form_token(b"token=a%2Eb").unwrap(), "a.b");
         assert_eq!(form_token(b"token=a+b").unwrap(), "a b");
         assert_eq!(form_token(b"x=1").unwrap(), "");
+        assert_eq!(form_token(b"token").unwrap(), "");
+        assert!(matches!(
+            form_token(b"tokens=x&token=abc"),
+            Ok(Cow::Borrowed("abc"))
+        ));
         assert!(form_token(b"token=\xff").is_err());
+    }
+
+    #[test]
+    fn a_second_token_is_refused_however_it_is_spelt() {
+        for body in [
+            &b"token=abc&token=def"[..],
+            b"token=abc&token",
+            b"token=a%2Eb&token=def",
+            b"tok%65n=abc&token=def",
+            b"token=abc&tok%65n=def",
+            b"token=a+b&token=def",
+        ] {
+            assert!(
+                form_token(body).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }

@@ -126,6 +126,35 @@ async fn json_bodies_are_accepted_and_the_type_hint_is_not_trusted() {
 }
 
 #[tokio::test]
+async fn a_body_with_two_tokens_is_refused_however_they_are_spelt() {
+    let app = spawn_app().await;
+    let client = app.create_client().await;
+    let user = app.create_user("ada@example.com").await;
+    let token = app.access_token(&user).await;
+
+    // A gateway that reads the first `token` and latchkey reading another
+    // would judge two different tokens: no reading is chosen.
+    for body in [
+        format!("token={token}&token=junk"),
+        format!("token=junk&token={token}"),
+        format!("tok%65n=junk&token={token}"),
+        format!("token={token}&token"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/v1/introspect"))
+            .basic_auth(&client.id, Some(&client.secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, 400, "parse_error").await;
+    }
+    assert_eq!(app.introspect_ok(&client, &token).await["active"], true);
+}
+
+#[tokio::test]
 async fn anything_but_a_live_token_is_exactly_inactive() {
     let app = spawn_app().await;
     let client = app.create_client().await;
