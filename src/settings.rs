@@ -109,6 +109,9 @@ pub struct ApiKeySettings {
 pub struct SigningKeySettings {
     /// Rotate the signing key once it is this many days old; 0: never.
     pub rotate_every_days: u64,
+    /// How long a new signing key is published in the JWKS before it signs;
+    /// the key it replaces signs meanwhile. 0: it signs at once.
+    pub publish_ahead_seconds: u64,
 }
 
 /// `GET /metrics`: whether it is served, and where.
@@ -297,6 +300,10 @@ impl Settings {
             self.signing_keys.rotate_every_days <= 3660,
             "invalid setting signing_keys.rotate_every_days: at most 3660 (ten years)"
         );
+        anyhow::ensure!(
+            self.signing_keys.publish_ahead_seconds <= 86_400,
+            "invalid setting signing_keys.publish_ahead_seconds: at most 86400 (a day)"
+        );
         for (name, plan) in &self.plans {
             anyhow::ensure!(
                 plan.max_lifetime_days <= 3660,
@@ -341,10 +348,21 @@ impl Settings {
     }
 
     /// A retired signing key verifies for as long as any token it signed may
-    /// live: the longest of a login token and an API key, plus leeway.
+    /// live: the longest of a login token and an API key, plus leeway, plus
+    /// the time it may still sign after it is retired (`publish_ahead`).
     pub fn signing_key_verify_grace(&self) -> chrono::Duration {
         let tokens = &self.tokens;
-        tokens.access_ttl().max(self.longest_key_lifetime()) + tokens.leeway()
+        tokens.access_ttl().max(self.longest_key_lifetime())
+            + tokens.leeway()
+            + self.signing_keys.publish_ahead()
+    }
+
+    /// How long signing keys publish ahead and verify after.
+    pub fn signing_key_timing(&self) -> crate::tokens::KeyTiming {
+        crate::tokens::KeyTiming {
+            verify_grace: self.signing_key_verify_grace(),
+            publish_ahead: self.signing_keys.publish_ahead(),
+        }
     }
 }
 
@@ -412,6 +430,10 @@ impl SigningKeySettings {
     /// None: automatic rotation is off.
     pub fn rotation_interval(&self) -> Option<chrono::Duration> {
         (self.rotate_every_days > 0).then(|| seconds(self.rotate_every_days.saturating_mul(86_400)))
+    }
+
+    pub fn publish_ahead(&self) -> chrono::Duration {
+        seconds(self.publish_ahead_seconds)
     }
 }
 

@@ -64,8 +64,8 @@ impl AppState {
         let master = MasterKey::load_or_create(&settings.secrets)?;
         let page_mac = PageMac::new(&master);
         let metrics = Arc::new(Metrics::new(settings.plans.keys().map(String::as_str)));
-        let grace = settings.signing_key_verify_grace();
-        let keys = Arc::new(KeyRing::load(&store, master, grace).await?);
+        let timing = settings.signing_key_timing();
+        let keys = Arc::new(KeyRing::load(&store, master, timing).await?);
         let follower_settings = FollowerSettings {
             max_staleness: settings.revocation.max_staleness(),
             leeway: settings.tokens.leeway(),

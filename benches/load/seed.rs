@@ -90,7 +90,7 @@ pub async fn api_keys(
             let id = Uuid::now_v7();
             // With tokens, each row keeps its token's digest, as a key
             // created through the API does.
-            let mut digest = None;
+            let (mut digest, mut signing_kid) = (None, None);
             if want_tokens {
                 let token = seeded.state.issuer.api_key(
                     id,
@@ -100,6 +100,7 @@ pub async fn api_keys(
                     None,
                 )?;
                 digest = Some(latchkey::tokens::token_digest(&token.token).to_vec());
+                signing_kid = Some(token.kid.clone());
                 tokens.push(token.token);
             }
             rows.push(api_keys::ActiveModel {
@@ -117,6 +118,7 @@ pub async fn api_keys(
                 revoked_reason: Set(None),
                 scopes: Set(None),
                 token_digest: Set(digest),
+                signing_kid: Set(signing_kid),
             });
         }
         api_keys::Entity::insert_many(rows).exec(&txn).await?;

@@ -25,6 +25,9 @@ pub struct Model {
     /// SHA-256 of the key's exact token string (never the token itself);
     /// `None` for keys made before digests were kept.
     pub token_digest: Option<Vec<u8>>,
+    /// The `kid` of the signing key that signed its token; `None` for keys
+    /// made before it was kept (their signer is known by time).
+    pub signing_kid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261128_000020_create_login_attempts;
 mod m20261129_000001_revoke_signing_keys;
 mod m20261129_000002_add_token_digests;
 mod m20261129_000003_add_refresh_session_end;
+mod m20261205_000001_add_api_key_signing_kid;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000012_add_api_key_scopes::Migration),
             Box::new(m20261129_000002_add_token_digests::Migration),
             Box::new(m20261129_000003_add_refresh_session_end::Migration),
+            Box::new(m20261205_000001_add_api_key_signing_kid::Migration),
         ]
     }
 }

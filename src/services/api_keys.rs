@@ -292,6 +292,7 @@ impl ApiKeys {
             expiry,
             scopes,
             token_digest: token_digest(&token.token),
+            signing_kid: token.kid.clone(),
             creator_token_issued_at_ms: caller.issued_at_ms(),
         };
         let created = match self

@@ -9,7 +9,7 @@ use crate::settings::Settings;
 use crate::store::audit::Actor;
 use crate::store::signing_keys::RevokeKeyError;
 use crate::store::Store;
-use crate::tokens::{KeyRing, MasterKey};
+use crate::tokens::{KeyRing, KeyTiming, MasterKey};
 
 #[derive(Serialize)]
 pub struct SigningKeyView {
@@ -33,15 +33,15 @@ pub struct RevokedKey {
 
 pub struct SigningKeys {
     store: Store,
-    /// How long a retired key keeps verifying.
-    verify_grace: chrono::Duration,
+    /// How long keys publish ahead, and how long a retired one verifies.
+    timing: KeyTiming,
 }
 
 impl SigningKeys {
     pub fn new(store: Store, settings: &Settings) -> Self {
         SigningKeys {
             store,
-            verify_grace: settings.signing_key_verify_grace(),
+            timing: settings.signing_key_timing(),
         }
     }
 
@@ -50,7 +50,7 @@ impl SigningKeys {
     /// new key's id.
     pub async fn rotate(&self, master: MasterKey, actor: &Actor) -> anyhow::Result<String> {
         crate::tokens::crypto_provider::install();
-        let keys = KeyRing::load(&self.store, master, self.verify_grace).await?;
+        let keys = KeyRing::load(&self.store, master, self.timing).await?;
         keys.rotate(&self.store, actor).await
     }
 
@@ -71,7 +71,7 @@ impl SigningKeys {
         events: &EventSink,
     ) -> anyhow::Result<RevokedKey> {
         crate::tokens::crypto_provider::install();
-        let keys = KeyRing::load(&self.store, master, self.verify_grace).await?;
+        let keys = KeyRing::load(&self.store, master, self.timing).await?;
         let replacement = if keys.current().signing_kid == kid {
             Some(keys.generate()?)
         } else {
@@ -114,7 +114,7 @@ impl SigningKeys {
                 status: match (k.revoked_at, k.retired_at) {
                     (Some(_), _) => "revoked",
                     (None, None) => "active",
-                    (None, Some(at)) if at + self.verify_grace > now => "retired",
+                    (None, Some(at)) if at + self.timing.verify_grace > now => "retired",
                     (None, Some(_)) => "expired",
                 },
                 kid: k.kid,

@@ -26,6 +26,8 @@ pub struct NewApiKey {
     pub scopes: KeyScopes,
     /// SHA-256 of the key's token (never the token).
     pub token_digest: [u8; 32],
+    /// The `kid` its token was signed with.
+    pub signing_kid: String,
     /// When the creator's login token was issued (unix ms): a `revoke-tokens`
     /// that committed just before this creation must win.
     pub creator_token_issued_at_ms: i64,
@@ -165,6 +167,7 @@ impl Store {
             revoked_reason: Set(None),
             scopes: Set(key.scopes.to_claim()),
             token_digest: Set(Some(key.token_digest.to_vec())),
+            signing_kid: Set(Some(key.signing_kid)),
         }
         .insert(&txn)
         .await

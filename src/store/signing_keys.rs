@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use entity::{api_keys, signing_keys};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
@@ -180,17 +180,25 @@ impl Store {
     }
 }
 
-/// Live API keys created while `key` was the active key, which it signed.
+/// Live API keys `key` signed: by the `kid` each keeps, or, for keys made
+/// before it was kept, by being created while `key` was the active key
+/// (exact then: keys were not yet published ahead of signing).
 fn signed_by(key: &signing_keys::Model, now: DateTime<Utc>) -> sea_orm::Select<api_keys::Entity> {
-    let mut query = api_keys::Entity::find()
+    let mut by_time = Condition::all()
+        .add(api_keys::Column::SigningKid.is_null())
+        .add(api_keys::Column::CreatedAt.gte(key.created_at));
+    if let Some(retired_at) = key.retired_at {
+        by_time = by_time.add(api_keys::Column::CreatedAt.lte(retired_at));
+    }
+    api_keys::Entity::find()
         .filter(api_keys::Column::DeletedAt.is_null())
         .filter(api_keys::Column::RevokedAt.is_null())
         .filter(api_keys::Column::ExpiresAt.gt(now))
-        .filter(api_keys::Column::CreatedAt.gte(key.created_at));
-    if let Some(retired_at) = key.retired_at {
-        query = query.filter(api_keys::Column::CreatedAt.lte(retired_at));
-    }
-    query
+        .filter(
+            Condition::any()
+                .add(api_keys::Column::SigningKid.eq(key.kid.as_str()))
+                .add(by_time),
+        )
 }
 
 /// Inserts the new active key and the event that makes replicas reload.

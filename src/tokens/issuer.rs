@@ -19,6 +19,8 @@ pub struct TokenIssuer {
 pub struct IssuedToken {
     pub token: String,
     pub claims: Claims,
+    /// The signing key's id (the token's `kid`).
+    pub kid: String,
 }
 
 impl TokenIssuer {
@@ -103,11 +105,15 @@ impl TokenIssuer {
 
     fn sign(&self, claims: Claims) -> anyhow::Result<IssuedToken> {
         let keys = self.keys.current();
-        let (kid, key) = keys.signing();
+        let (kid, key) = keys.signer_at(claims.iat);
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(claims.kind.typ().to_owned());
         header.kid = Some(kid.to_owned());
         let token = jsonwebtoken::encode(&header, &claims, key).context("cannot sign token")?;
-        Ok(IssuedToken { token, claims })
+        Ok(IssuedToken {
+            token,
+            claims,
+            kid: kid.to_owned(),
+        })
     }
 }

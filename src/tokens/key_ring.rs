@@ -1,5 +1,8 @@
 //! The signing keys, held in memory: one active key signs, every key that may
 //! still have live tokens verifies, and the JWKS is built from the same set.
+//! A new active key may be published for a while before it signs
+//! (`signing_keys.publish_ahead_seconds`): the key it replaced signs until
+//! then, so that verifiers caching the JWKS have fetched the new key first.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,10 +23,20 @@ use crate::store::audit::Actor;
 use crate::store::signing_keys::NewSigningKey;
 use crate::store::Store;
 
+/// How long signing keys are published before they sign, and verify after
+/// they are retired.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyTiming {
+    /// How long a retired key keeps verifying: the longest token lifetime,
+    /// plus `publish_ahead`, during which it may still sign.
+    pub verify_grace: Duration,
+    /// How long a new active key is published before it signs.
+    pub publish_ahead: Duration,
+}
+
 pub struct KeyRing {
     master: MasterKey,
-    /// How long a retired key keeps verifying: the longest token lifetime.
-    verify_grace: Duration,
+    timing: KeyTiming,
     current: RwLock<Arc<KeySet>>,
     /// Bumped whenever a key stops verifying, so that whatever remembers
     /// tokens as verified (`TokenVerifier`'s cache) forgets them.
@@ -31,10 +44,17 @@ pub struct KeyRing {
 }
 
 pub struct KeySet {
+    /// The active key: the newest, which signs from `signs_from` on.
     pub signing_kid: String,
     signing_key: EncodingKey,
     /// When the active key was made active.
     signing_since: DateTime<Utc>,
+    /// When the active key starts signing, in Unix seconds: once it has been
+    /// published for `publish_ahead`.
+    signs_from: i64,
+    /// The key the active one replaced, which signs until `signs_from`;
+    /// `None` once revoked, or when there is none.
+    outgoing: Option<(String, EncodingKey)>,
     verifying: HashMap<String, DecodingKey>,
     jwks: Arc<[u8]>,
     /// When the next retired key's last token can have expired: it is then
@@ -43,8 +63,12 @@ pub struct KeySet {
 }
 
 impl KeySet {
-    pub fn signing(&self) -> (&str, &EncodingKey) {
-        (&self.signing_kid, &self.signing_key)
+    /// The key that signs at `now` (Unix seconds), and its id.
+    pub fn signer_at(&self, now: i64) -> (&str, &EncodingKey) {
+        match &self.outgoing {
+            Some((kid, key)) if now < self.signs_from => (kid, key),
+            _ => (&self.signing_kid, &self.signing_key),
+        }
     }
 
     pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
@@ -65,21 +89,17 @@ impl KeySet {
 impl KeyRing {
     /// Loads the keys, creating the first one if there is none. Fails, saying why,
     /// when the active key cannot be decrypted with this master key.
-    pub async fn load(
-        store: &Store,
-        master: MasterKey,
-        verify_grace: Duration,
-    ) -> anyhow::Result<Self> {
-        let mut set = build_set(store, &master, verify_grace).await?;
+    pub async fn load(store: &Store, master: MasterKey, timing: KeyTiming) -> anyhow::Result<Self> {
+        let mut set = build_set(store, &master, timing).await?;
         if set.is_none() {
             tracing::info!("no active signing key: creating one");
             create_key(store, &master, &Actor::named(SYSTEM)).await?;
-            set = build_set(store, &master, verify_grace).await?;
+            set = build_set(store, &master, timing).await?;
         }
         let set = set.context("no active signing key after creating one")?;
         Ok(KeyRing {
             master,
-            verify_grace,
+            timing,
             current: RwLock::new(Arc::new(set)),
             removals: AtomicU64::new(0),
         })
@@ -97,13 +117,18 @@ impl KeyRing {
             signing_kid: kid.to_owned(),
             signing_key: EncodingKey::from_ed_der(pkcs8),
             signing_since: Utc::now(),
+            signs_from: 0,
+            outgoing: None,
             verifying: HashMap::from([(kid.to_owned(), DecodingKey::from_ed_der(public_key))]),
             jwks: jwks.into(),
             next_expiry: None,
         };
         Ok(KeyRing {
             master,
-            verify_grace: Duration::zero(),
+            timing: KeyTiming {
+                verify_grace: Duration::zero(),
+                publish_ahead: Duration::zero(),
+            },
             current: RwLock::new(Arc::new(set)),
             removals: AtomicU64::new(0),
         })
@@ -123,7 +148,7 @@ impl KeyRing {
 
     /// Re-reads the keys after another replica rotated or revoked them.
     pub async fn reload(&self, store: &Store) -> anyhow::Result<()> {
-        if let Some(set) = build_set(store, &self.master, self.verify_grace).await? {
+        if let Some(set) = build_set(store, &self.master, self.timing).await? {
             let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
             let removed = current
                 .verifying
@@ -210,8 +235,9 @@ async fn create_key(store: &Store, master: &MasterKey, actor: &Actor) -> anyhow:
 async fn build_set(
     store: &Store,
     master: &MasterKey,
-    verify_grace: Duration,
+    timing: KeyTiming,
 ) -> anyhow::Result<Option<KeySet>> {
+    let verify_grace = timing.verify_grace;
     let now = store.now();
     let rows = store
         .signing_keys()
@@ -223,15 +249,21 @@ async fn build_set(
     else {
         return Ok(None);
     };
-    let pkcs8 = master
-        .open(&active.private_key_encrypted, active.kid.as_bytes())
-        .with_context(|| {
-            format!(
-            "cannot decrypt signing key {}: this instance's master key differs from the one that \
-             encrypted it. Every replica must be given the same secrets.master_key",
-            active.kid
-        )
-        })?;
+    let pkcs8 = open_private_key(master, active)?;
+    let signs_from = active.created_at + timing.publish_ahead;
+    // The key this one replaced signs until it has been published long
+    // enough: the key a rotation retired as it made this one, unless it has
+    // been revoked since. A key retired before (by an earlier rotation) never
+    // signs again, so revoking the replaced key makes this one sign at once.
+    let outgoing = match signs_from > now {
+        true => rows
+            .iter()
+            .filter(|k| k.kid != active.kid && k.revoked_at.is_none())
+            .find(|k| k.retired_at.is_some_and(|at| at >= active.created_at))
+            .map(|k| anyhow::Ok((k.kid.clone(), open_private_key(master, k)?)))
+            .transpose()?,
+        false => None,
+    };
     let mut verifying = HashMap::new();
     let mut jwks = Vec::new();
     let verifies = |k: &&entity::signing_keys::Model| {
@@ -252,10 +284,28 @@ async fn build_set(
         signing_kid: active.kid.clone(),
         signing_key: EncodingKey::from_ed_der(&pkcs8),
         signing_since: active.created_at,
+        signs_from: signs_from.timestamp(),
+        outgoing: outgoing.map(|(kid, pkcs8)| (kid, EncodingKey::from_ed_der(&pkcs8))),
         verifying,
         jwks: jwks.into(),
         next_expiry,
     }))
+}
+
+/// A stored key's private half, opened with the master key.
+fn open_private_key(
+    master: &MasterKey,
+    key: &entity::signing_keys::Model,
+) -> anyhow::Result<Vec<u8>> {
+    master
+        .open(&key.private_key_encrypted, key.kid.as_bytes())
+        .with_context(|| {
+            format!(
+                "cannot decrypt signing key {}: this instance's master key differs from the one \
+                 that encrypted it. Every replica must be given the same secrets.master_key",
+                key.kid
+            )
+        })
 }
 
 /// One key's entry in the JWKS.

@@ -73,7 +73,7 @@ impl Target {
     /// like if an attacker could make us sign anything.
     fn signed_by_us(&self, mut header: Value, claims: &Value) -> String {
         let keys = self.app.state.keys.current();
-        let (kid, key) = keys.signing();
+        let (kid, key) = keys.signer_at(chrono::Utc::now().timestamp());
         if header.get("kid").is_none() {
             header["kid"] = json!(kid);
         }
@@ -221,7 +221,7 @@ async fn headers_that_name_their_own_key_are_refused() {
         "x": URL_SAFE_NO_PAD.encode(ring::signature::KeyPair::public_key(&attacker).as_ref()),
     });
     let keys = t.app.state.keys.current();
-    let (kid, _) = keys.signing();
+    let (kid, _) = keys.signer_at(chrono::Utc::now().timestamp());
     for (name, value) in [
         ("jku", json!("https://evil.example/jwks.json")),
         ("x5u", json!("https://evil.example/cert.pem")),

@@ -226,3 +226,73 @@ async fn a_key_known_by_its_digest_dies_with_its_signing_key_on_every_replica() 
         assert_eq!(after[2], before[2], "no signature check for a dead key");
     }
 }
+
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+#[tokio::test]
+async fn a_new_key_is_published_ahead_and_signs_once_it_has_been_published_that_long() {
+    let app = spawn_app_with(|s| s.signing_keys.publish_ahead_seconds = 300).await;
+    let user = app.create_user("ada@example.com").await;
+    let old = app.state.keys.current().signing_kid.clone();
+    let new = app
+        .state
+        .keys
+        .rotate(&app.state.store, &Actor::named("test"))
+        .await
+        .unwrap();
+
+    let kids = jwks_kids(&app.jwks().await);
+    assert!(kids.contains(&old) && kids.contains(&new), "{kids:?}");
+    let during = app.access_token(&user).await;
+    assert_eq!(kid_of(&during), old, "the replaced key signs meanwhile");
+    assert_eq!(app.me(&during).await.status(), 200);
+
+    app.state.clock.advance(std::time::Duration::from_secs(299));
+    assert_eq!(kid_of(&app.access_token(&user).await), old);
+    app.state.clock.advance(std::time::Duration::from_secs(1));
+    let after = app.access_token(&user).await;
+    assert_eq!(kid_of(&after), new, "published for 300 s: it signs");
+    assert_eq!(app.me(&after).await.status(), 200);
+    assert_eq!(app.me(&during).await.status(), 200);
+}
+
+#[tokio::test]
+async fn revoking_the_replaced_key_kills_what_it_signed_ahead_and_the_new_key_signs_at_once() {
+    let app = spawn_app_with(|s| s.signing_keys.publish_ahead_seconds = 300).await;
+    let replaced = app.state.keys.current().signing_kid.clone();
+    let (user, company, login_token) = app
+        .member_of_new_company("ada@example.com", "professional", Role::Owner)
+        .await;
+    let new = app
+        .state
+        .keys
+        .rotate(&app.state.store, &Actor::named("test"))
+        .await
+        .unwrap();
+    // Made after the rotation, but signed by the replaced key: only the kid
+    // the row keeps says so.
+    let key = app.create_key_ok(&login_token, company).await;
+    let key_token = key["token"].as_str().unwrap().to_owned();
+    assert_eq!(kid_of(&key_token), replaced);
+    assert_eq!(app.me(&key_token).await.status(), 200);
+
+    let revoked = cli_with_master_key(&app)
+        .run_json(&["signing-key", "revoke", &replaced, "--yes", "--json"], "");
+    assert_eq!(revoked["killed_api_keys"], 1, "{revoked}");
+    assert!(revoked["new_active_kid"].is_null(), "{revoked}");
+    app.state.follower.catch_up().await.unwrap();
+
+    assert_eq!(app.me(&key_token).await.status(), 401);
+    let fresh = app.access_token(&user).await;
+    let listing: Value = app.list_keys(&fresh, company).await.json().await.unwrap();
+    let listed = &listing["results"][0];
+    assert_eq!(listed["revoked_reason"], "signing_key_revoked", "{listed}");
+    assert_eq!(
+        kid_of(&fresh),
+        new,
+        "nothing else signs: the new key, at once"
+    );
+    assert_eq!(app.me(&fresh).await.status(), 200);
+}
