@@ -18,10 +18,28 @@ impl MigrationTrait for Migration {
                     .add_column(string_null(ApiKeys::SigningKid))
                     .to_owned(),
             )
+            .await?;
+        // Revoking a signing key looks its API keys up by it.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_api_keys_signing_kid")
+                    .table(ApiKeys::Table)
+                    .col(ApiKeys::SigningKid)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_api_keys_signing_kid")
+                    .table(ApiKeys::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -65,10 +65,11 @@ pub async fn signing_key(
                             k.algorithm.clone(),
                             k.created_at.to_rfc3339(),
                             k.status.to_owned(),
+                            if k.signing { "yes" } else { "no" }.to_owned(),
                         ]
                     })
                     .collect();
-                table(&["KID", "ALG", "CREATED", "STATUS"], &cells)
+                table(&["KID", "ALG", "CREATED", "STATUS", "SIGNING"], &cells)
             });
         }
     }

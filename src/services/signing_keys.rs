@@ -9,7 +9,7 @@ use crate::settings::Settings;
 use crate::store::audit::Actor;
 use crate::store::signing_keys::RevokeKeyError;
 use crate::store::Store;
-use crate::tokens::{KeyRing, KeyTiming, MasterKey};
+use crate::tokens::{signer_among, KeyRing, KeyTiming, MasterKey};
 
 #[derive(Serialize)]
 pub struct SigningKeyView {
@@ -17,8 +17,13 @@ pub struct SigningKeyView {
     pub algorithm: String,
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
-    /// `active` (signs), `retired` (still verifies), `expired` or `revoked`.
+    /// `active` (the newest), `retired` (still verifies), `expired` or
+    /// `revoked`.
     pub status: &'static str,
+    /// Whether it signs new tokens now: the active key, unless it is still
+    /// being published ahead (`signing_keys.publish_ahead_seconds`) and the
+    /// key it replaced signs meanwhile.
+    pub signing: bool,
 }
 
 /// What revoking a signing key did.
@@ -108,9 +113,11 @@ impl SigningKeys {
     pub async fn list(&self) -> Result<Vec<SigningKeyView>, DbErr> {
         let now = self.store.now();
         let keys = self.store.signing_keys().await?;
+        let signer = signer_among(&keys, self.timing.publish_ahead, now).map(|k| k.kid.clone());
         Ok(keys
             .into_iter()
             .map(|k| SigningKeyView {
+                signing: signer.as_deref() == Some(k.kid.as_str()),
                 status: match (k.revoked_at, k.retired_at) {
                     (Some(_), _) => "revoked",
                     (None, None) => "active",

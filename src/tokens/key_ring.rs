@@ -2,7 +2,8 @@
 //! still have live tokens verifies, and the JWKS is built from the same set.
 //! A new active key may be published for a while before it signs
 //! (`signing_keys.publish_ahead_seconds`): the key it replaced signs until
-//! then, so that verifiers caching the JWKS have fetched the new key first.
+//! then, so that verifiers caching the JWKS have fetched the new key first
+//! ([`SigningWindow`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,17 +45,14 @@ pub struct KeyRing {
 }
 
 pub struct KeySet {
-    /// The active key: the newest, which signs from `signs_from` on.
+    /// The active key: the newest. It signs once it has been published for
+    /// `publish_ahead`, or when no other key may (see [`SigningWindow`]).
     pub signing_kid: String,
     signing_key: EncodingKey,
     /// When the active key was made active.
     signing_since: DateTime<Utc>,
-    /// When the active key starts signing, in Unix seconds: once it has been
-    /// published for `publish_ahead`.
-    signs_from: i64,
-    /// The key the active one replaced, which signs until `signs_from`;
-    /// `None` once revoked, or when there is none.
-    outgoing: Option<(String, EncodingKey)>,
+    /// The keys that may sign now or later, newest first, with their windows.
+    signers: Vec<(SigningWindow, String, EncodingKey)>,
     verifying: HashMap<String, DecodingKey>,
     jwks: Arc<[u8]>,
     /// When the next retired key's last token can have expired: it is then
@@ -65,10 +63,12 @@ pub struct KeySet {
 impl KeySet {
     /// The key that signs at `now` (Unix seconds), and its id.
     pub fn signer_at(&self, now: i64) -> (&str, &EncodingKey) {
-        match &self.outgoing {
-            Some((kid, key)) if now < self.signs_from => (kid, key),
-            _ => (&self.signing_kid, &self.signing_key),
-        }
+        self.signers
+            .iter()
+            .find(|(window, _, _)| window.holds(now))
+            .map_or((&self.signing_kid, &self.signing_key), |(_, kid, key)| {
+                (kid, key)
+            })
     }
 
     pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
@@ -117,8 +117,7 @@ impl KeyRing {
             signing_kid: kid.to_owned(),
             signing_key: EncodingKey::from_ed_der(pkcs8),
             signing_since: Utc::now(),
-            signs_from: 0,
-            outgoing: None,
+            signers: Vec::new(),
             verifying: HashMap::from([(kid.to_owned(), DecodingKey::from_ed_der(public_key))]),
             jwks: jwks.into(),
             next_expiry: None,
@@ -250,20 +249,19 @@ async fn build_set(
         return Ok(None);
     };
     let pkcs8 = open_private_key(master, active)?;
-    let signs_from = active.created_at + timing.publish_ahead;
-    // The key this one replaced signs until it has been published long
-    // enough: the key a rotation retired as it made this one, unless it has
-    // been revoked since. A key retired before (by an earlier rotation) never
-    // signs again, so revoking the replaced key makes this one sign at once.
-    let outgoing = match signs_from > now {
-        true => rows
-            .iter()
-            .filter(|k| k.kid != active.kid && k.revoked_at.is_none())
-            .find(|k| k.retired_at.is_some_and(|at| at >= active.created_at))
-            .map(|k| anyhow::Ok((k.kid.clone(), open_private_key(master, k)?)))
-            .transpose()?,
-        false => None,
-    };
+    // Every unrevoked key whose window has not closed may sign now or
+    // later: its private half is opened now, once.
+    let mut signers = Vec::new();
+    for key in rows.iter().filter(|k| k.revoked_at.is_none()) {
+        let window = SigningWindow::of(key, &rows, timing.publish_ahead);
+        if window.until.is_none_or(|until| until > now.timestamp()) {
+            let der = match key.kid == active.kid {
+                true => EncodingKey::from_ed_der(&pkcs8),
+                false => EncodingKey::from_ed_der(&open_private_key(master, key)?),
+            };
+            signers.push((window, key.kid.clone(), der));
+        }
+    }
     let mut verifying = HashMap::new();
     let mut jwks = Vec::new();
     let verifies = |k: &&entity::signing_keys::Model| {
@@ -284,12 +282,63 @@ async fn build_set(
         signing_kid: active.kid.clone(),
         signing_key: EncodingKey::from_ed_der(&pkcs8),
         signing_since: active.created_at,
-        signs_from: signs_from.timestamp(),
-        outgoing: outgoing.map(|(kid, pkcs8)| (kid, EncodingKey::from_ed_der(&pkcs8))),
+        signers,
         verifying,
         jwks: jwks.into(),
         next_expiry,
     }))
+}
+
+/// When an unrevoked key signs: from `publish_ahead` after it was made (the
+/// first key ever: from then) until `publish_ahead` after it was retired,
+/// so a key signs only once it has been published that long, and each
+/// rotation hands over once its new key has. When no key's window holds the
+/// time (the key whose window it was has been revoked), the active key
+/// signs.
+#[derive(Debug, Clone, Copy)]
+pub struct SigningWindow {
+    /// Unix seconds, inclusive.
+    from: i64,
+    /// Unix seconds, exclusive; `None` for the active key.
+    until: Option<i64>,
+}
+
+impl SigningWindow {
+    /// The window of `key`, one of `keys` (as stored, newest first).
+    pub fn of(
+        key: &entity::signing_keys::Model,
+        keys: &[entity::signing_keys::Model],
+        publish_ahead: Duration,
+    ) -> SigningWindow {
+        let replaced_one = keys.last().is_some_and(|oldest| oldest.kid != key.kid);
+        let ahead = if replaced_one {
+            publish_ahead
+        } else {
+            Duration::zero()
+        };
+        SigningWindow {
+            from: (key.created_at + ahead).timestamp(),
+            until: key.retired_at.map(|at| (at + publish_ahead).timestamp()),
+        }
+    }
+
+    pub fn holds(&self, now: i64) -> bool {
+        self.from <= now && self.until.is_none_or(|until| now < until)
+    }
+}
+
+/// Which of `keys` (as stored, newest first) signs at `now`, by the rule of
+/// [`SigningWindow`]; `None` when there is no active key.
+pub fn signer_among(
+    keys: &[entity::signing_keys::Model],
+    publish_ahead: Duration,
+    now: DateTime<Utc>,
+) -> Option<&entity::signing_keys::Model> {
+    let mut unrevoked = keys.iter().filter(|k| k.revoked_at.is_none());
+    let active = unrevoked.clone().find(|k| k.retired_at.is_none())?;
+    let in_window =
+        unrevoked.find(|k| SigningWindow::of(k, keys, publish_ahead).holds(now.timestamp()));
+    Some(in_window.unwrap_or(active))
 }
 
 /// A stored key's private half, opened with the master key.

@@ -254,8 +254,47 @@ async fn a_new_key_is_published_ahead_and_signs_once_it_has_been_published_that_
     app.state.clock.advance(std::time::Duration::from_secs(1));
     let after = app.access_token(&user).await;
     assert_eq!(kid_of(&after), new, "published for 300 s: it signs");
+    // Five minutes passed at once: the revocation state is read again first.
+    app.state.follower.catch_up().await.unwrap();
     assert_eq!(app.me(&after).await.status(), 200);
     assert_eq!(app.me(&during).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_second_rotation_within_the_window_never_lets_a_key_sign_unpublished() {
+    let app = spawn_app_with(|s| s.signing_keys.publish_ahead_seconds = 300).await;
+    let user = app.create_user("ada@example.com").await;
+    let actor = Actor::named("test");
+    let rotate = || app.state.keys.rotate(&app.state.store, &actor);
+    let advance = |seconds| {
+        app.state
+            .clock
+            .advance(std::time::Duration::from_secs(seconds))
+    };
+    let signing_keys = latchkey::services::SigningKeys::new(app.state.store.clone(), &app.settings);
+    let listed_signer = || async {
+        let listed = signing_keys.list().await.unwrap();
+        let signing: Vec<_> = listed.iter().filter(|k| k.signing).collect();
+        assert_eq!(signing.len(), 1, "one key signs");
+        signing[0].kid.clone()
+    };
+    let first = app.state.keys.current().signing_kid.clone();
+    let second = rotate().await.unwrap();
+    advance(10);
+    let third = rotate().await.unwrap();
+
+    // Each key signs once it has been published for 300 s, in turn.
+    for (at, signer) in [
+        (0, &first),
+        (289, &first),
+        (1, &second),
+        (9, &second),
+        (1, &third),
+    ] {
+        advance(at);
+        assert_eq!(&kid_of(&app.access_token(&user).await), signer);
+        assert_eq!(&listed_signer().await, signer);
+    }
 }
 
 #[tokio::test]
