@@ -317,14 +317,26 @@ impl SigningWindow {
             Duration::zero()
         };
         SigningWindow {
-            from: (key.created_at + ahead).timestamp(),
-            until: key.retired_at.map(|at| (at + publish_ahead).timestamp()),
+            from: second_of(key.created_at, ahead),
+            until: key.retired_at.map(|at| second_of(at, publish_ahead)),
         }
     }
 
     pub fn holds(&self, now: i64) -> bool {
         self.from <= now && self.until.is_none_or(|until| now < until)
     }
+}
+
+/// The Unix second from which `delay` after `at` has passed, as a token's
+/// `iat` (rounded down) counts it: with no delay, `at`'s own second (a new
+/// key signs at once); with one, rounded up, so that no key signs before it
+/// has been published for the whole delay.
+fn second_of(at: DateTime<Utc>, delay: Duration) -> i64 {
+    if delay.is_zero() {
+        return at.timestamp();
+    }
+    let due = at + delay;
+    due.timestamp() + i64::from(due.timestamp_subsec_nanos() > 0)
 }
 
 /// Which of `keys` (as stored, newest first) signs at `now`, by the rule of
