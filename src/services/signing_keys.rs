@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{EventSink, Origin};
 use crate::settings::Settings;
 use crate::store::audit::Actor;
-use crate::store::signing_keys::RevokeKeyError;
+use crate::store::signing_keys::{HandOver, RevokeKeyError};
 use crate::store::Store;
 use crate::tokens::{signer_among, KeyRing, KeyTiming, MasterKey};
 
@@ -94,7 +94,7 @@ impl SigningKeys {
         };
         let revoked = match self
             .store
-            .revoke_signing_key(kid, replacement, actor, audit)
+            .revoke_signing_key(kid, replacement, self.hand_over(), actor, audit)
             .await
         {
             Ok(revoked) => revoked,
@@ -107,6 +107,14 @@ impl SigningKeys {
             killed_api_keys: revoked.killed_api_keys.len(),
             new_active_kid,
         })
+    }
+
+    /// How a revocation keeps signing windows: see `Store::revoke_signing_key`.
+    fn hand_over(&self) -> HandOver {
+        match self.timing.publish_ahead.is_zero() {
+            true => HandOver::AtOnce,
+            false => HandOver::Published,
+        }
     }
 
     /// Every key, newest first.

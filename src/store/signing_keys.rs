@@ -117,6 +117,7 @@ impl Store {
         &self,
         kid: &str,
         replacement: Option<NewSigningKey>,
+        hand_over: HandOver,
         revoked_by: &str,
         audit_entry: AuditEntry,
     ) -> Result<RevokedSigningKey, RevokeKeyError> {
@@ -135,6 +136,9 @@ impl Store {
             let replacement =
                 replacement.ok_or_else(|| RevokeKeyError::ReplacementNeeded(kid.to_owned()))?;
             events.push(insert_active(&txn, replacement, now).await?);
+        }
+        if hand_over == HandOver::Published {
+            hand_over_past(&txn, &key, now).await?;
         }
         let killed_api_keys: Vec<Uuid> = signed_by(&key, now)
             .select_only()
@@ -178,6 +182,49 @@ impl Store {
             events,
         })
     }
+}
+
+/// How signing passes from key to key (`signing_keys.publish_ahead_seconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandOver {
+    /// A new key signs as soon as it is made.
+    AtOnce,
+    /// A new key signs once published for a while; until then the key it
+    /// retired does (`tokens::SigningWindow`).
+    Published,
+}
+
+/// Keeps each unrevoked key's hand-over where the next unrevoked key
+/// begins, as `revoked` is revoked: the key that handed over to it now
+/// hands over to its successor (the replacement, made `now`, or the next
+/// key made after it). Otherwise that successor would sign before it had
+/// been published for the whole delay.
+async fn hand_over_past(
+    db: &impl ConnectionTrait,
+    revoked: &signing_keys::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let successor_made_at = match revoked.retired_at {
+        None => Some(now),
+        Some(_) => signing_keys::Entity::find()
+            .filter(signing_keys::Column::CreatedAt.gt(revoked.created_at))
+            .filter(signing_keys::Column::RevokedAt.is_null())
+            .filter(signing_keys::Column::Kid.ne(revoked.kid.as_str()))
+            .order_by_asc(signing_keys::Column::CreatedAt)
+            .one(db)
+            .await?
+            .map(|successor| successor.created_at),
+    };
+    if let Some(made_at) = successor_made_at {
+        signing_keys::Entity::update_many()
+            .col_expr(signing_keys::Column::RetiredAt, Expr::value(made_at))
+            .filter(signing_keys::Column::RetiredAt.eq(revoked.created_at))
+            .filter(signing_keys::Column::RevokedAt.is_null())
+            .filter(signing_keys::Column::Kid.ne(revoked.kid.as_str()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Live API keys `key` signed: by the `kid` each keeps, or, for keys made

@@ -63,12 +63,11 @@ pub struct KeySet {
 impl KeySet {
     /// The key that signs at `now` (Unix seconds), and its id.
     pub fn signer_at(&self, now: i64) -> (&str, &EncodingKey) {
-        self.signers
+        let windows = self
+            .signers
             .iter()
-            .find(|(window, _, _)| window.holds(now))
-            .map_or((&self.signing_kid, &self.signing_key), |(_, kid, key)| {
-                (kid, key)
-            })
+            .map(|(window, kid, key)| (*window, (kid.as_str(), key)));
+        pick(windows, now).unwrap_or((&self.signing_kid, &self.signing_key))
     }
 
     pub fn decoding_key(&self, kid: &str) -> Option<&DecodingKey> {
@@ -250,9 +249,11 @@ async fn build_set(
     };
     let pkcs8 = open_private_key(master, active)?;
     // Every unrevoked key whose window has not closed may sign now or
-    // later: its private half is opened now, once.
+    // later: its private half is opened now, once. Publishing nothing ahead,
+    // the active key signs, as soon as it is made.
     let mut signers = Vec::new();
-    for key in rows.iter().filter(|k| k.revoked_at.is_none()) {
+    let may_sign = rows.iter().filter(|k| k.revoked_at.is_none());
+    for key in may_sign.filter(|_| !timing.publish_ahead.is_zero()) {
         let window = SigningWindow::of(key, &rows, timing.publish_ahead);
         if window.until.is_none_or(|until| until > now.timestamp()) {
             let der = match key.kid == active.kid {
@@ -292,9 +293,10 @@ async fn build_set(
 /// When an unrevoked key signs: from `publish_ahead` after it was made (the
 /// first key ever: from then) until `publish_ahead` after it was retired,
 /// so a key signs only once it has been published that long, and each
-/// rotation hands over once its new key has. When no key's window holds the
-/// time (the key whose window it was has been revoked), the active key
-/// signs.
+/// rotation hands over once its new key has (a revocation keeps it so:
+/// `Store::revoke_signing_key`). When no key's window holds the time (the
+/// key whose window it was has been revoked), the key whose window opens
+/// next signs (see [`pick`]).
 #[derive(Debug, Clone, Copy)]
 pub struct SigningWindow {
     /// Unix seconds, inclusive.
@@ -346,11 +348,30 @@ pub fn signer_among(
     publish_ahead: Duration,
     now: DateTime<Utc>,
 ) -> Option<&entity::signing_keys::Model> {
-    let mut unrevoked = keys.iter().filter(|k| k.revoked_at.is_none());
+    let unrevoked = keys.iter().filter(|k| k.revoked_at.is_none());
     let active = unrevoked.clone().find(|k| k.retired_at.is_none())?;
-    let in_window =
-        unrevoked.find(|k| SigningWindow::of(k, keys, publish_ahead).holds(now.timestamp()));
-    Some(in_window.unwrap_or(active))
+    if publish_ahead.is_zero() {
+        return Some(active);
+    }
+    let windows = unrevoked.map(|k| (SigningWindow::of(k, keys, publish_ahead), k));
+    Some(pick(windows, now.timestamp()).unwrap_or(active))
+}
+
+/// Of keys' windows, which signs at `now`: the key whose window holds it;
+/// when none does (its key was revoked), the key whose window opens next,
+/// the one published longest; `None` when no window is left (then the
+/// active key signs).
+fn pick<T>(windows: impl IntoIterator<Item = (SigningWindow, T)>, now: i64) -> Option<T> {
+    let mut next: Option<(i64, T)> = None;
+    for (window, key) in windows {
+        if window.holds(now) {
+            return Some(key);
+        }
+        if window.from > now && next.as_ref().is_none_or(|(from, _)| window.from < *from) {
+            next = Some((window.from, key));
+        }
+    }
+    next.map(|(_, key)| key)
 }
 
 /// A stored key's private half, opened with the master key.

@@ -338,3 +338,50 @@ async fn revoking_the_replaced_key_kills_what_it_signed_ahead_and_the_new_key_si
     );
     assert_eq!(app.me(&fresh).await.status(), 200);
 }
+
+#[tokio::test]
+async fn revoking_a_key_still_being_published_leaves_its_predecessor_signing_until_the_replacement_is_published(
+) {
+    use latchkey::services::{EventSink, Origin, SigningKeys};
+    use latchkey::tokens::MasterKey;
+
+    let app = spawn_app_with(|s| s.signing_keys.publish_ahead_seconds = 300).await;
+    let user = app.create_user("ada@example.com").await;
+    let advance = |seconds| {
+        app.state
+            .clock
+            .advance(std::time::Duration::from_secs(seconds))
+    };
+    let first = app.state.keys.current().signing_kid.clone();
+    let unpublished = rotate(&app).await;
+    advance(200);
+    // In this process, so that the revocation shares the test's clock.
+    let revoked = SigningKeys::new(app.state.store.clone(), &app.settings)
+        .revoke(
+            MasterKey::load_or_create(&app.settings.secrets).unwrap(),
+            &unpublished,
+            "test",
+            Origin::default(),
+            &EventSink::log_only(),
+        )
+        .await
+        .unwrap();
+    let replacement = revoked.new_active_kid.unwrap();
+    app.state.keys.reload(&app.state.store).await.unwrap();
+
+    // The first key would have stopped 300 s after the rotation; it signs
+    // on until the replacement has been published for 300 s.
+    // (Logging in takes real time: each step keeps seconds from a hand-over.)
+    for (at, signer) in [
+        (0, &first),
+        (150, &first),
+        (140, &first),
+        (20, &replacement),
+    ] {
+        advance(at);
+        assert_eq!(&kid_of(&app.access_token(&user).await), signer);
+    }
+    app.state.follower.catch_up().await.unwrap();
+    let token = app.access_token(&user).await;
+    assert_eq!(app.me(&token).await.status(), 200);
+}
