@@ -115,6 +115,13 @@ async fn create_use_and_delete_a_key_in_the_browser() {
             .await
             .contains("will not be shown again"));
         click(&browser, "[data-copy=revealed-key]").await;
+        // The Clipboard API answers with a promise: the label changes after it.
+        browser
+            .wait_until(
+                "the copy button says what happened",
+                "document.querySelector('[data-copy=revealed-key]').textContent.trim() !== 'Copy'",
+            )
+            .await;
         let copied = text(&browser, "[data-copy=revealed-key]").await;
         assert!(
             copied == "Copied" || copied.starts_with("Press"),
