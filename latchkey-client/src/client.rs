@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::builder::LatchkeyBuilder;
 use crate::caller::{Caller, TokenKind};
-use crate::halt::Halt;
+use crate::halt::{answered, Halt};
 #[cfg(feature = "live")]
 use crate::live::Introspector;
 use crate::memberships::Memberships;
@@ -115,10 +115,9 @@ impl Latchkey {
         policy: Policy,
         scope: Option<&str>,
     ) -> Result<Caller, Rejection> {
-        match self.check_request_now(authorization, target, policy, scope) {
-            Ok(caller) => return Ok(caller),
-            Err(Halt::Refused(rejection)) => return Err(rejection),
-            Err(Halt::Wait) => {}
+        let now = self.check_request_now(authorization, target, policy, scope);
+        if let Some(caller) = answered(now)? {
+            return Ok(caller);
         }
         // The same steps, each waiting for latchkey where it must.
         let token = self.read_bearer(authorization)?;

@@ -12,6 +12,16 @@ pub(crate) enum Halt {
     Wait,
 }
 
+/// What a waiting check makes of the same check done at once: its answer,
+/// its refusal, or `None`: go and ask latchkey.
+pub(crate) fn answered<T>(now: Result<T, Halt>) -> Result<Option<T>, Rejection> {
+    match now {
+        Ok(answer) => Ok(Some(answer)),
+        Err(Halt::Refused(rejection)) => Err(rejection),
+        Err(Halt::Wait) => Ok(None),
+    }
+}
+
 impl From<Rejection> for Halt {
     fn from(rejection: Rejection) -> Halt {
         Halt::Refused(rejection)

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::caller::{Caller, Scopes};
 use crate::clock::Clock;
 use crate::fetch::Http;
-use crate::halt::Halt;
+use crate::halt::{answered, Halt};
 use crate::rejection::Rejection;
 use crate::token::{Token, TokenKey, TokenKeyHasher};
 
@@ -129,10 +129,8 @@ impl Introspector {
         max_age: Duration,
     ) -> Result<(), Rejection> {
         let key = token.key();
-        match self.confirm_now(key, caller, max_age) {
-            Err(Halt::Wait) => {}
-            Err(Halt::Refused(rejection)) => return Err(rejection),
-            Ok(()) => return Ok(()),
+        if let Some(()) = answered(self.confirm_now(key, caller, max_age))? {
+            return Ok(());
         }
         let asked_at = self.clock.now();
         let active = self.ask(token.text()?).await?.is_some_and(|answer| {

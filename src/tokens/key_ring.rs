@@ -252,15 +252,16 @@ async fn build_set(
     // later: its private half is opened now, once. Publishing nothing ahead,
     // the active key signs, as soon as it is made.
     let mut signers = Vec::new();
-    let may_sign = rows.iter().filter(|k| k.revoked_at.is_none());
-    for key in may_sign.filter(|_| !timing.publish_ahead.is_zero()) {
-        let window = SigningWindow::of(key, &rows, timing.publish_ahead);
-        if window.until.is_none_or(|until| until > now.timestamp()) {
-            let der = match key.kid == active.kid {
-                true => EncodingKey::from_ed_der(&pkcs8),
-                false => EncodingKey::from_ed_der(&open_private_key(master, key)?),
-            };
-            signers.push((window, key.kid.clone(), der));
+    if !timing.publish_ahead.is_zero() {
+        for key in rows.iter().filter(|k| k.revoked_at.is_none()) {
+            let window = SigningWindow::of(key, &rows, timing.publish_ahead);
+            if window.until.is_none_or(|until| until > now.timestamp()) {
+                let der = match key.kid == active.kid {
+                    true => EncodingKey::from_ed_der(&pkcs8),
+                    false => EncodingKey::from_ed_der(&open_private_key(master, key)?),
+                };
+                signers.push((window, key.kid.clone(), der));
+            }
         }
     }
     let mut verifying = HashMap::new();

@@ -11,7 +11,7 @@ mod verifier;
 
 pub use claims::{Claims, TokenKind};
 pub use issuer::{IssuedToken, TokenIssuer};
-pub use key_ring::{signer_among, KeyRing, KeyTiming, SigningWindow};
+pub use key_ring::{signer_among, KeyRing, KeyTiming};
 pub use master_key::MasterKey;
 pub use opaque::{random_secret, sha256_hex, token_digest};
 pub use page_mac::PageMac;
